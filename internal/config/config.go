@@ -1,0 +1,98 @@
+// Package config loads, defaults and validates dbward.yaml (DESIGN §4).
+//
+// Load is the only way to make a valid Config: it applies the defaults
+// written next to each field and reports every problem with the file, line,
+// key and the fix.
+package config
+
+// Config is dbward.yaml.
+type Config struct {
+	Listen     Listen      `yaml:"listen"`
+	TLS        TLS         `yaml:"tls"`
+	Datastores []Datastore `yaml:"datastores"`
+	Identities []Identity  `yaml:"identities"`
+	Policy     Policy      `yaml:"policy"`
+	Audit      Audit       `yaml:"audit"`
+
+	// Path is the file the config was loaded from; relative paths inside it
+	// (policy.paths, audit.dir, tls.cert, tls.key) are resolved against its
+	// directory by Load.
+	Path string `yaml:"-"`
+}
+
+// Listen holds the addresses dbward serves on.
+type Listen struct {
+	Postgres string `yaml:"postgres"` // default 127.0.0.1:6432
+	HTTP     string `yaml:"http"`     // default 127.0.0.1:8080
+}
+
+// TLS is the client-facing TLS setup.
+type TLS struct {
+	Cert    string `yaml:"cert"`    // PEM file; empty with Key empty: self-signed, generated at start
+	Key     string `yaml:"key"`     // PEM file
+	Require bool   `yaml:"require"` // default false; true refuses clients that do not use TLS
+}
+
+// Datastore is one database clients can reach by name.
+type Datastore struct {
+	Name        string   `yaml:"name"`        // clients put this in database=
+	Engine      string   `yaml:"engine"`      // default postgres (the only engine so far)
+	Environment string   `yaml:"environment"` // default prod: an unlabelled datastore gets the strictest guardrails
+	Upstream    Upstream `yaml:"upstream"`
+}
+
+// Upstream is how dbward reaches the real database, with its own credentials.
+type Upstream struct {
+	Address     string `yaml:"address"`      // host:port, required
+	Database    string `yaml:"database"`     // default: the datastore's name
+	User        string `yaml:"user"`         // required
+	PasswordEnv string `yaml:"password_env"` // environment variable holding the password; empty: no password (trust)
+	TLS         string `yaml:"tls"`          // disable | prefer | require | verify-full; default prefer
+	CACert      string `yaml:"ca_cert"`      // PEM file for verify-full
+
+	// Password is read from PasswordEnv by Load. It is never printed.
+	Password Secret `yaml:"-"`
+}
+
+// Identity is a person, agent or service that may connect.
+type Identity struct {
+	Name        string   `yaml:"name"`         // clients put this in user=
+	Kind        string   `yaml:"kind"`         // human | agent | service; default human
+	Groups      []string `yaml:"groups"`       //
+	Owner       string   `yaml:"owner"`        // agents: the person they act for (required for agents)
+	Fingerprint string   `yaml:"fingerprint"`  // agents: what software it is, e.g. anthropic/claude-code
+	TokenSHA256 string   `yaml:"token_sha256"` // hex SHA-256 of the token; or
+	TokenEnv    string   `yaml:"token_env"`    // environment variable holding the token (enables SCRAM-SHA-256)
+
+	// Token is read from TokenEnv by Load. It is never printed.
+	Token Secret `yaml:"-"`
+}
+
+// Policy configures the Rego policies.
+type Policy struct {
+	Paths []string `yaml:"paths"` // .rego files or directories, merged with the built-in guardrails
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	Dir string `yaml:"dir"` // default ./data/audit, relative to the config file
+}
+
+// Secret is a string that never prints itself.
+type Secret string
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalText keeps secrets out of any encoding of a Config.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Datastore returns the datastore named name.
+func (c *Config) Datastore(name string) (*Datastore, bool) {
+	for i := range c.Datastores {
+		if c.Datastores[i].Name == name {
+			return &c.Datastores[i], true
+		}
+	}
+	return nil, false
+}

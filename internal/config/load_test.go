@@ -1,0 +1,134 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const good = `
+listen:
+  postgres: 127.0.0.1:7432
+datastores:
+  - name: shop
+    environment: prod
+    upstream:
+      address: 127.0.0.1:5432
+      user: dbward_svc
+      password_env: SHOP_DB_PASSWORD
+identities:
+  - name: alice@example.com
+    groups: [dba]
+    token_sha256: "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+  - name: claude@alice
+    kind: agent
+    owner: alice@example.com
+    fingerprint: anthropic/claude-code
+    token_env: AGENT_TOKEN
+policy:
+  paths: [policies/]
+`
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse("/etc/dbward/dbward.yaml", []byte(good), env("SHOP_DB_PASSWORD", "s3cret", "AGENT_TOKEN", "tok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := c.Datastore("shop")
+	if !ok {
+		t.Fatal("datastore shop missing")
+	}
+	checks := []struct{ got, want string }{
+		{c.Listen.Postgres, "127.0.0.1:7432"},
+		{c.Listen.HTTP, "127.0.0.1:8080"},
+		{d.Engine, "postgres"},
+		{d.Upstream.Database, "shop"},
+		{d.Upstream.TLS, "prefer"},
+		{string(d.Upstream.Password), "s3cret"},
+		{c.Identities[0].Kind, "human"},
+		{string(c.Identities[1].Token), "tok"},
+		{c.Policy.Paths[0], "/etc/dbward/policies"},
+		{c.Audit.Dir, "/etc/dbward/data/audit"},
+	}
+	for i, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("check %d: got %q, want %q", i, ch.got, ch.want)
+		}
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string // substrings of the error, each must appear
+	}{
+		{"unknown key", "listen:\n  postgress: x\n", []string{"line 2", "postgress", "not found"}},
+		{"not yaml", "listen: [\n", []string{"dbward.yaml"}},
+		{"no datastores", "identities: []\n", []string{"datastores", "at least one datastore"}},
+		{"missing upstream", "datastores:\n  - name: shop\n", []string{"dbward.yaml:2: datastores[0].upstream.address: address is required",
+			"datastores[0].upstream.user"}},
+		{"bad tls", "datastores:\n  - name: a\n    upstream: {address: 'h:1', user: u, tls: maybe}\n", []string{"tls \"maybe\""}},
+		{"unset env", "datastores:\n  - name: a\n    upstream: {address: 'h:1', user: u, password_env: NOPE}\n", []string{"NOPE is empty or unset"}},
+		{"dup datastore", "datastores:\n  - name: a\n    upstream: {address: 'h:1', user: u}\n  - name: a\n    upstream: {address: 'h:1', user: u}\n",
+			[]string{"dbward.yaml:4: datastores[1].name: datastore \"a\" is defined twice"}},
+		{"agent without owner", base + "identities:\n  - name: bot\n    kind: agent\n    token_env: T\n", []string{"needs an owner"}},
+		{"bad kind", base + "identities:\n  - name: bot\n    kind: robot\n    token_env: T\n", []string{"kind \"robot\""}},
+		{"no credential", base + "identities:\n  - name: bob\n", []string{"credential is required"}},
+		{"bad hash", base + "identities:\n  - name: bob\n    token_sha256: abc\n", []string{"64 hex digits"}},
+		{"cert without key", base + "tls:\n  cert: c.pem\n", []string{"cert and key"}},
+		{"bad listen", base + "listen:\n  postgres: 6432\n", []string{"listen.postgres", "not host:port"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("dbward.yaml", []byte(tc.yaml), env("T", "x"))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error does not wrap ErrInvalid: %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+const base = "datastores:\n  - name: a\n    upstream: {address: 'h:1', user: u}\n"
+
+func TestSecretsDoNotPrint(t *testing.T) {
+	c, err := Parse("x.yaml", []byte(good), env("SHOP_DB_PASSWORD", "s3cret", "AGENT_TOKEN", "tok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmtV(c), fmtV(*c)} {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("password leaked: %s", s)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte(base))
+	f.Add([]byte("listen: {postgres: ':1'}\ndatastores: [{name: x}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.yaml", data, env("SHOP_DB_PASSWORD", "p", "AGENT_TOKEN", "t"))
+		if err == nil && len(c.Datastores) == 0 {
+			t.Fatal("a config without datastores validated")
+		}
+	})
+}
+
+func fmtV(v any) string { return fmt.Sprintf("%v %+v %#v", v, v, v) }

@@ -1,0 +1,135 @@
+package pgwire
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/policy"
+)
+
+// judge decides whether a query string may run. It returns nil to let it
+// through, or the error the client gets instead. Every statement of a
+// multi-statement string is judged; the strictest decision applies to the
+// whole string, so none of it runs unless all of it may. Anything that
+// cannot be decided (policy or catalog failure) refuses the statement.
+func (ss *session) judge(ctx context.Context, text string) *pgError {
+	stmts := ss.srv.opts.Analyzer.Analyze(text)
+	if len(stmts) == 0 {
+		return nil // empty query: the server answers EmptyQueryResponse
+	}
+	stmts = ss.resolvePrepared(stmts)
+	stmts, err := analyze.Resolve(ctx, stmts, ss.catalog)
+	if err != nil {
+		ss.srv.log.Error("catalog lookup failed", "datastore", ss.ds.Name, "err", err)
+		return &pgError{Severity: "ERROR", Code: codeInternalError,
+			Message: "dbward: cannot judge the statement: the database catalog could not be read",
+			Hint:    "the statement was not run; try again, and tell the operator if it persists"}
+	}
+	in := policy.Input{
+		Identity: policy.Identity{Name: ss.id.Name, Kind: string(ss.id.Kind), Groups: ss.id.Groups,
+			Owner: ss.id.Owner, Fingerprint: ss.id.Fingerprint},
+		Datastore: policy.Datastore{Name: ss.ds.Name, Engine: ss.ds.Engine, Environment: ss.ds.Environment},
+		Session: policy.Session{ClientAddr: ss.clientAddr, ApplicationName: ss.appName,
+			InTransaction: ss.txStatus.Load() != 'I'},
+		Intent: analyze.Intent(text),
+	}
+	var worst policy.Decision
+	for i := range stmts {
+		in.Statement = &stmts[i]
+		d, err := ss.srv.opts.Policy.Decide(ctx, &in)
+		if err != nil {
+			ss.srv.log.Error("policy evaluation failed", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
+			return &pgError{Severity: "ERROR", Code: codeInternalError,
+				Message: "dbward: cannot judge the statement: policy evaluation failed",
+				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"}
+		}
+		if i == 0 {
+			worst = d
+		} else {
+			worst = policy.Strictest(worst, d)
+		}
+	}
+	if worst.Action == policy.Allow {
+		ss.remember(stmts)
+		return nil
+	}
+	ss.srv.log.Info("statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name,
+		"action", string(worst.Action), "rule", worst.Rule)
+	return refusal(worst)
+}
+
+// refusal is the error a client gets for a deny or approve decision.
+func refusal(d policy.Decision) *pgError {
+	e := &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege, Hint: d.Hint}
+	reason := d.Reason
+	if reason == "" {
+		reason = "not allowed by policy"
+	}
+	switch d.Action {
+	case policy.Approve:
+		e.Message = fmt.Sprintf("dbward: approval required by %s: %s", d.Rule, reason)
+		if a := d.Approvals; a != nil && a.Count > 0 {
+			e.Detail = fmt.Sprintf("The policy asks for %d approval(s)", a.Count)
+			if len(a.RequiredGroups) > 0 {
+				e.Detail += " including " + strings.Join(a.RequiredGroups, ", ")
+			}
+			e.Detail += "."
+		}
+		e.Hint = "dbward cannot hold statements for approval yet, so it was not run; ask someone in dba to run it, or to add a policy exception"
+	default:
+		if d.Rule == "unparseable" {
+			e.Code = codeSyntaxError
+		}
+		e.Message = fmt.Sprintf("dbward: blocked by %s: %s", d.Rule, reason)
+		if e.Hint == "" {
+			e.Hint = "the statement was not run; if you need it, ask someone in dba for an exception"
+		}
+	}
+	return e
+}
+
+// resolvePrepared replaces the facts of a SQL-level EXECUTE by those of the
+// statement it runs, as this session prepared it. An EXECUTE of a name the
+// session did not prepare through dbward keeps the analyzer's verdict:
+// unknown effect, the most dangerous.
+func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statement {
+	var out []analyze.Statement
+	for i, st := range stmts {
+		if st.Execute == "" {
+			continue
+		}
+		body, ok := ss.prepared[st.Execute]
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = append([]analyze.Statement(nil), stmts...) // stmts is shared with the cache
+		}
+		body.Text, body.Command = st.Text, st.Command
+		body.Commands = append([]string{st.Command}, body.Commands...)
+		body.Prepare, body.Execute = "", ""
+		out[i] = body
+	}
+	if out == nil {
+		return stmts
+	}
+	return out
+}
+
+// remember records what allowed statements change for later judgements:
+// SQL-level PREPAREs, and DDL (which may create or replace functions).
+func (ss *session) remember(stmts []analyze.Statement) {
+	for _, st := range stmts {
+		if st.Prepare != "" {
+			if ss.prepared == nil {
+				ss.prepared = map[string]analyze.Statement{}
+			}
+			ss.prepared[st.Prepare] = st
+		}
+		if st.Kind == analyze.KindDDL || st.Kind == analyze.KindUnknown {
+			ss.catalog.Invalidate()
+		}
+	}
+}

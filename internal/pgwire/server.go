@@ -1,0 +1,162 @@
+package pgwire
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/config"
+	"github.com/dbward/dbward/internal/identity"
+	"github.com/dbward/dbward/internal/policy"
+	"github.com/dbward/dbward/internal/upstream"
+)
+
+// Options are what a Server needs. Config, Identities, Analyzer and Policy
+// are required.
+type Options struct {
+	Config     *config.Config
+	Identities *identity.Store
+	Analyzer   *analyze.Analyzer
+	Policy     *policy.Engine
+
+	// TLS is the client-facing TLS config. If nil, one is built from
+	// Config.TLS (a self-signed certificate when none is configured).
+	TLS *tls.Config
+	// Logger receives structured events. If nil, slog.Default() is used.
+	Logger *slog.Logger
+	// MaxMessageSize bounds one client or server message. If zero, 256 MiB.
+	MaxMessageSize int
+}
+
+// Server accepts client connections and runs a session for each.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	scram scramKeyCache
+
+	decoyOnce   sync.Once
+	decoySecret [32]byte
+	catalog     map[string]*upstream.Catalog // by datastore name
+
+	mu       sync.Mutex
+	sessions map[uint32]*session // by the pid dbward gave the client
+	wg       sync.WaitGroup
+}
+
+// New validates opts and returns a Server.
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil || opts.Identities == nil || opts.Analyzer == nil || opts.Policy == nil {
+		return nil, errors.New("pgwire: Config, Identities, Analyzer and Policy are required")
+	}
+	if opts.TLS == nil {
+		t, err := TLSConfig(opts.Config.TLS)
+		if err != nil {
+			return nil, err
+		}
+		opts.TLS = t
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxMessageSize == 0 {
+		opts.MaxMessageSize = 256 << 20
+	}
+	s := &Server{opts: opts, log: opts.Logger, sessions: map[uint32]*session{}, catalog: map[string]*upstream.Catalog{}}
+	for i := range opts.Config.Datastores {
+		ds := &opts.Config.Datastores[i]
+		s.catalog[ds.Name] = upstream.NewCatalog(ds)
+	}
+	return s, nil
+}
+
+// Serve accepts connections on ln until ctx is done, then closes every
+// session and returns once they have ended.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var tempDelay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				s.shutdown()
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				time.Sleep(tempDelay)
+				continue
+			}
+			s.shutdown()
+			return fmt.Errorf("accepting connections: %w", err)
+		}
+		tempDelay = 0
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handle(ctx, nc)
+		}()
+	}
+}
+
+// shutdown ends every session and waits for them.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	for _, ss := range s.sessions {
+		ss.terminate(fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment"))
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	for _, c := range s.catalog {
+		c.Close()
+	}
+}
+
+// register gives a session its client-facing cancel key.
+func (s *Server) register(ss *session) {
+	var b [8]byte
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		rand.Read(b[:])
+		pid := binary.BigEndian.Uint32(b[:4]) & 0x7fffffff
+		if _, taken := s.sessions[pid]; pid != 0 && !taken {
+			ss.pid, ss.secret = pid, b[4:8:8]
+			s.sessions[pid] = ss
+			return
+		}
+	}
+}
+
+func (s *Server) unregister(ss *session) {
+	s.mu.Lock()
+	if s.sessions[ss.pid] == ss {
+		delete(s.sessions, ss.pid)
+	}
+	s.mu.Unlock()
+}
+
+// cancel handles a CancelRequest: if pid and key name a live session, its
+// upstream query is cancelled. As in PostgreSQL, nothing is answered either way.
+func (s *Server) cancel(ctx context.Context, pid uint32, key []byte) {
+	s.mu.Lock()
+	ss := s.sessions[pid]
+	s.mu.Unlock()
+	if ss == nil || subtle.ConstantTimeCompare(ss.secret, key) != 1 {
+		s.log.Info("cancel request for no session", "pid", pid)
+		return
+	}
+	if err := ss.up.Cancel(ctx); err != nil {
+		s.log.Warn("cancel failed", "session", ss.pid, "err", err)
+	}
+}

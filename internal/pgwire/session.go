@@ -1,0 +1,120 @@
+package pgwire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/config"
+	"github.com/dbward/dbward/internal/identity"
+	"github.com/dbward/dbward/internal/upstream"
+)
+
+// session is one client connection after login. It owns both connections.
+//
+// Two goroutines relay: clientToServer judges every statement before it is
+// forwarded (run's own goroutine) and serverToClient relays results back,
+// rewriting the errors that stand for dbward's denials. A session ends when:
+//   - the client sends Terminate or closes its connection;
+//   - the upstream closes (its FATAL, if any, has been relayed);
+//   - a message is malformed or too large (the client gets FATAL 08P01);
+//   - the server shuts down (the client gets FATAL 57P01).
+type session struct {
+	srv    *Server
+	client net.Conn
+	cr     *reader // client → dbward
+	up     *upstream.Conn
+	ur     *reader // upstream → dbward
+
+	id         identity.Identity
+	ds         *config.Datastore
+	catalog    *upstream.Catalog
+	clientAddr string
+	appName    string
+
+	pid    uint32 // the cancel key dbward gave the client
+	secret []byte
+
+	// txStatus is the last ReadyForQuery status from the upstream ('I', 'T', 'E').
+	txStatus atomic.Uint32
+
+	denials denials
+
+	// prepared holds the facts of SQL-level PREPAREs this session made, so
+	// that EXECUTE is judged by what it runs. Used by clientToServer only.
+	prepared map[string]analyze.Statement
+
+	endOnce sync.Once
+	endWith *pgError // set by terminate before the connections close
+	clientW sync.Mutex
+}
+
+// run relays until the session ends.
+func (ss *session) run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() {
+		ss.terminate(fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment"))
+	})
+	defer stop()
+	hello := ss.greeting()
+	if _, err := ss.client.Write(hello); err != nil {
+		ss.close()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ss.serverToClient()
+		ss.close()
+	}()
+	ss.clientToServer(ctx)
+	ss.close()
+	<-done
+	ss.srv.log.Info("session ended", "identity", ss.id.Name, "datastore", ss.ds.Name)
+}
+
+// greeting is what a PostgreSQL server sends after authentication:
+// AuthenticationOk, the upstream's ParameterStatus values, dbward's own
+// BackendKeyData and ReadyForQuery.
+func (ss *session) greeting() []byte {
+	b := mustEncode(&pgproto3.AuthenticationOk{})
+	for k, v := range ss.up.Parameters {
+		b, _ = (&pgproto3.ParameterStatus{Name: k, Value: v}).Encode(b)
+	}
+	b, _ = (&pgproto3.BackendKeyData{ProcessID: ss.pid, SecretKey: ss.secret}).Encode(b)
+	b, _ = (&pgproto3.ReadyForQuery{TxStatus: byte(ss.txStatus.Load())}).Encode(b)
+	return b
+}
+
+// terminate ends the session from outside, telling the client why.
+func (ss *session) terminate(why *pgError) {
+	ss.endOnce.Do(func() {
+		ss.clientW.Lock()
+		ss.client.Write(why.appendTo(nil))
+		ss.clientW.Unlock()
+	})
+	ss.close()
+}
+
+func (ss *session) close() {
+	ss.client.Close()
+	ss.up.Close()
+}
+
+// writeClient writes to the client; serialised with terminate.
+func (ss *session) writeClient(b []byte) error {
+	ss.clientW.Lock()
+	defer ss.clientW.Unlock()
+	_, err := ss.client.Write(b)
+	return err
+}
+
+// quietEnd reports errors that just mean "the other side is gone".
+func quietEnd(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+}

@@ -1,0 +1,84 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dbward/dbward/internal/config"
+)
+
+// Catalog answers from the upstream's system catalog what SQL text alone
+// cannot tell: whether a function may write. It keeps one connection of its
+// own and caches answers until Invalidate (called after DDL).
+type Catalog struct {
+	ds *config.Datastore
+
+	mu    sync.Mutex
+	conn  *pgconn.PgConn
+	cache map[string]bool
+}
+
+// NewCatalog returns a Catalog for the datastore; it connects on first use.
+func NewCatalog(ds *config.Datastore) *Catalog {
+	return &Catalog{ds: ds, cache: map[string]bool{}}
+}
+
+// mayWriteSQL is true when some function of that name lives outside the
+// system schemas and is VOLATILE, and also when none exists at all (it may be
+// created later in the same string, or be a typo: either way, unknown).
+const mayWriteSQL = `SELECT coalesce(bool_or(n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.provolatile = 'v'), true)
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.proname = $1 AND ($2 = '' OR n.nspname = $2)`
+
+// FunctionMayWrite reports whether the function name ("name" or
+// "schema.name", lower-case) may write. It implements analyze.Catalog.
+func (c *Catalog) FunctionMayWrite(ctx context.Context, name string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.cache[name]; ok {
+		return v, nil
+	}
+	schema, fn := "", name
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		schema, fn = name[:i], name[i+1:]
+	}
+	if c.conn == nil || c.conn.IsClosed() {
+		cfg, err := Config(c.ds, map[string]string{"application_name": "dbward catalog"})
+		if err != nil {
+			return true, err
+		}
+		conn, err := pgconn.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return true, fmt.Errorf("catalog lookup for %s: %w", c.ds.Name, err)
+		}
+		c.conn = conn
+	}
+	res := c.conn.ExecParams(ctx, mayWriteSQL, [][]byte{[]byte(fn), []byte(schema)}, nil, nil, nil).Read()
+	if res.Err != nil {
+		return true, fmt.Errorf("catalog lookup for %s: %w", c.ds.Name, res.Err)
+	}
+	v := len(res.Rows) != 1 || string(res.Rows[0][0]) != "f"
+	c.cache[name] = v
+	return v, nil
+}
+
+// Invalidate forgets cached answers; the next lookups ask the catalog again.
+func (c *Catalog) Invalidate() {
+	c.mu.Lock()
+	clear(c.cache)
+	c.mu.Unlock()
+}
+
+// Close closes the catalog's connection.
+func (c *Catalog) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn != nil {
+		c.conn.Close(context.Background())
+		c.conn = nil
+	}
+}
