@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"bytes"
 	"context"
 	"errors"
 )
@@ -21,6 +22,7 @@ func (ss *session) clientToServer(ctx context.Context) {
 		typ, raw, err := ss.cr.next()
 		if err != nil {
 			ss.clientReadFailed(err)
+			ss.silence()
 			return
 		}
 		switch typ {
@@ -52,6 +54,7 @@ func (ss *session) clientToServer(ctx context.Context) {
 				Message: "dbward: blocked by fastpath_function_call: the fast-path function call protocol is not allowed",
 				Hint:    "call the function with SELECT instead, so dbward can judge it"})
 		case 'X':
+			ss.silence()
 			out = append(out, raw...)
 			ss.up.Write(out)
 			return
@@ -83,6 +86,15 @@ func (ss *session) serverToClient() {
 		}
 		switch typ {
 		case 'E':
+			if isFatal(raw) {
+				// The upstream is ending the session and says why; that is
+				// the message the client should see, not dbward's.
+				out = append(out, raw...)
+				ss.writeClient(out)
+				ss.silence()
+				out = out[:0]
+				continue
+			}
 			out = ss.denials.rewrite(out, raw)
 		case 'Z':
 			if len(raw) >= 6 {
@@ -99,6 +111,13 @@ func (ss *session) serverToClient() {
 			out = out[:0]
 		}
 	}
+}
+
+// isFatal reports whether an ErrorResponse has severity FATAL or PANIC. The
+// severity field comes first in every PostgreSQL error.
+func isFatal(raw []byte) bool {
+	body := raw[5:]
+	return len(body) > 1 && body[0] == 'S' && (bytes.HasPrefix(body[1:], []byte("FATAL\x00")) || bytes.HasPrefix(body[1:], []byte("PANIC\x00")))
 }
 
 func (ss *session) clientReadFailed(err error) {

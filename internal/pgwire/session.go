@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -50,9 +51,8 @@ type session struct {
 	// that EXECUTE is judged by what it runs. Used by clientToServer only.
 	prepared map[string]analyze.Statement
 
-	endOnce sync.Once
-	endWith *pgError // set by terminate before the connections close
-	clientW sync.Mutex
+	endOnce sync.Once  // the client is told at most once why the session ends
+	clientW sync.Mutex // serialises writes to the client
 }
 
 // run relays until the session ends.
@@ -91,15 +91,22 @@ func (ss *session) greeting() []byte {
 	return b
 }
 
-// terminate ends the session from outside, telling the client why.
+// terminate ends the session, telling the client why unless the session
+// has already ended (or been silenced because the client is gone, or the
+// upstream's own FATAL has been relayed).
 func (ss *session) terminate(why *pgError) {
 	ss.endOnce.Do(func() {
 		ss.clientW.Lock()
+		// A client that does not read must not hold up shutdown.
+		ss.client.SetWriteDeadline(time.Now().Add(time.Second))
 		ss.client.Write(why.appendTo(nil))
 		ss.clientW.Unlock()
 	})
 	ss.close()
 }
+
+// silence makes a later terminate close without a message.
+func (ss *session) silence() { ss.endOnce.Do(func() {}) }
 
 func (ss *session) close() {
 	ss.client.Close()

@@ -1,0 +1,261 @@
+// Command bench compares pgbench throughput and latency directly against
+// PostgreSQL, through PgBouncer (session pooling) and through dbward with
+// the built-in guardrails on, in one run with alternating rounds, and
+// prints the ratios. Run it with bench/run.sh (or make bench).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dbward/dbward/internal/pgtest"
+)
+
+var (
+	duration = flag.Duration("duration", 15*time.Second, "length of one pgbench run")
+	rounds   = flag.Int("rounds", 3, "rounds; targets alternate within each round")
+	scale    = flag.Int("scale", 10, "pgbench scale factor")
+	clients  = flag.Int("clients", 8, "clients for the throughput workloads")
+	dbward   = flag.String("dbward", "bin/dbward", "dbward binary")
+)
+
+const (
+	svcPassword = "bench-svc-password"
+	benchToken  = "bench-token"
+)
+
+// workload is one pgbench invocation shape.
+type workload struct {
+	name    string
+	clients int
+	args    []string
+}
+
+// target is a place pgbench connects to.
+type target struct {
+	name string
+	host string
+	port int
+	user string
+	pass string
+	db   string
+}
+
+type result struct{ tps, latencyMs float64 }
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx, pgtest.Options{})
+	if err != nil {
+		return err
+	}
+	defer pg.Stop()
+	if err := pg.CreateRole(ctx, "bench_svc", svcPassword); err != nil {
+		return err
+	}
+	if err := pg.CreateDatabase(ctx, "bench"); err != nil {
+		return err
+	}
+	if err := pg.Exec(ctx, "bench", "ALTER SCHEMA public OWNER TO bench_svc"); err != nil {
+		return err
+	}
+	direct := target{"direct", "127.0.0.1", pg.Port, "bench_svc", svcPassword, "bench"}
+	fmt.Printf("initialising pgbench scale %d…\n", *scale)
+	if out, err := pgbench(direct, "-i", "-q", "-s", strconv.Itoa(*scale)); err != nil {
+		return fmt.Errorf("pgbench -i: %v\n%s", err, out)
+	}
+	dir, err := os.MkdirTemp("", "dbward-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	bouncer, stopBouncer, err := startPgBouncer(dir, pg)
+	if err != nil {
+		return err
+	}
+	defer stopBouncer()
+	ward, stopWard, err := startDbward(dir, pg)
+	if err != nil {
+		return err
+	}
+	defer stopWard()
+
+	targets := []target{direct, bouncer, ward}
+	workloads := []workload{
+		{"select-only", *clients, []string{"-S"}},
+		{"tpcb-like", *clients, nil},
+		{"select-only, 1 client", 1, []string{"-S"}},
+		{"select-only prepared, 1 client", 1, []string{"-S", "-M", "prepared"}},
+	}
+	results := map[string]map[string][]result{}
+	for r := 0; r < *rounds; r++ {
+		for _, w := range workloads {
+			for i := range targets {
+				// Rotate the order each round so no target always runs first.
+				t := targets[(i+r)%len(targets)]
+				res, err := runWorkload(t, w)
+				if err != nil {
+					return fmt.Errorf("%s via %s: %w", w.name, t.name, err)
+				}
+				if results[w.name] == nil {
+					results[w.name] = map[string][]result{}
+				}
+				results[w.name][t.name] = append(results[w.name][t.name], res)
+				fmt.Printf("round %d  %-32s %-10s %9.0f tps  %7.3f ms\n", r+1, w.name, t.name, res.tps, res.latencyMs)
+			}
+		}
+	}
+	report(workloads, targets, results)
+	return nil
+}
+
+func runWorkload(t target, w workload) (result, error) {
+	args := append([]string{"-n", "-c", strconv.Itoa(w.clients), "-j", strconv.Itoa(min(w.clients, 2)),
+		"-T", strconv.Itoa(int(duration.Seconds()))}, w.args...)
+	out, err := pgbench(t, args...)
+	if err != nil {
+		return result{}, fmt.Errorf("%v\n%s", err, out)
+	}
+	return parsePgbench(out)
+}
+
+var (
+	tpsRe     = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+	latencyRe = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+)
+
+func parsePgbench(out string) (result, error) {
+	t, l := tpsRe.FindStringSubmatch(out), latencyRe.FindStringSubmatch(out)
+	if t == nil || l == nil {
+		return result{}, fmt.Errorf("cannot read pgbench output:\n%s", out)
+	}
+	tps, _ := strconv.ParseFloat(t[1], 64)
+	lat, _ := strconv.ParseFloat(l[1], 64)
+	return result{tps, lat}, nil
+}
+
+func pgbench(t target, args ...string) (string, error) {
+	all := append([]string{"-h", t.host, "-p", strconv.Itoa(t.port), "-U", t.user}, args...)
+	all = append(all, t.db)
+	cmd := exec.Command("pgbench", all...)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+t.pass, "PGSSLMODE=disable", "PGAPPNAME=pgbench")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func median(rs []result) result {
+	tps := make([]float64, len(rs))
+	lat := make([]float64, len(rs))
+	for i, r := range rs {
+		tps[i], lat[i] = r.tps, r.latencyMs
+	}
+	slices.Sort(tps)
+	slices.Sort(lat)
+	return result{tps[len(tps)/2], lat[len(lat)/2]}
+}
+
+func report(workloads []workload, targets []target, results map[string]map[string][]result) {
+	fmt.Printf("\nmedian of %d rounds of %s, %d-core machine, pgbench scale %d, simple protocol unless noted\n\n",
+		*rounds, *duration, numCPU(), *scale)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\ttarget\tTPS\tlatency ms\tvs direct\tvs PgBouncer\tadded µs/stmt\t")
+	for _, w := range workloads {
+		d := median(results[w.name]["direct"])
+		b := median(results[w.name]["pgbouncer"])
+		for _, t := range targets {
+			m := median(results[w.name][t.name])
+			added := ""
+			if w.clients == 1 && t.name != "direct" {
+				added = fmt.Sprintf("%.0f", (m.latencyMs-d.latencyMs)*1000)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\t%.2f\t%.2f\t%s\t\n", w.name, t.name, m.tps, m.latencyMs, m.tps/d.tps, m.tps/b.tps, added)
+		}
+	}
+	tw.Flush()
+}
+
+func numCPU() int {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\nprocessor") + 1
+}
+
+// startDbward runs bin/dbward serve in front of pg with the built-in
+// guardrails and a prod datastore.
+func startDbward(dir string, pg *pgtest.Server) (target, func(), error) {
+	port, err := pgtest.FreePort()
+	if err != nil {
+		return target{}, nil, err
+	}
+	cfg := fmt.Sprintf(`listen: {postgres: "127.0.0.1:%d", http: "127.0.0.1:0"}
+datastores:
+  - name: bench
+    environment: prod
+    upstream: {address: "%s", database: bench, user: bench_svc, password_env: BENCH_SVC_PASSWORD, tls: disable}
+identities:
+  - {name: bench, kind: service, groups: [load], token_env: BENCH_TOKEN}
+`, port, pg.Addr())
+	path := filepath.Join(dir, "dbward.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return target{}, nil, err
+	}
+	bin, err := filepath.Abs(*dbward)
+	if err != nil {
+		return target{}, nil, err
+	}
+	cmd := exec.Command(bin, "serve", "--config", path)
+	cmd.Env = append(os.Environ(), "BENCH_SVC_PASSWORD="+svcPassword, "BENCH_TOKEN="+benchToken)
+	logf, err := os.Create(filepath.Join(dir, "dbward.log"))
+	if err != nil {
+		return target{}, nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return target{}, nil, err
+	}
+	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); logf.Close() }
+	t := target{"dbward", "127.0.0.1", port, "bench", benchToken, "bench"}
+	if err := waitReady(t); err != nil {
+		stop()
+		log, _ := os.ReadFile(filepath.Join(dir, "dbward.log"))
+		return target{}, nil, fmt.Errorf("dbward did not start: %v\n%s", err, log)
+	}
+	return t, stop, nil
+}
+
+// waitReady polls until a trivial query works through t.
+func waitReady(t target) error {
+	var last error
+	for i := 0; i < 100; i++ {
+		cmd := exec.Command("psql", "-X", "-At", "-h", t.host, "-p", strconv.Itoa(t.port), "-U", t.user, "-c", "SELECT 1", t.db)
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+t.pass, "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=2")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		last = fmt.Errorf("%v: %s", err, out)
+		time.Sleep(100 * time.Millisecond)
+	}
+	return last
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmark: pgbench directly, through PgBouncer (session mode) and through
+# dbward with its guardrails on, alternating runs in one go; prints TPS,
+# latency and the ratios. Usage: bench/run.sh [-duration 15s] [-rounds 3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-postgres.sh --bench
+make -s build
+exec go run ./bench "$@"

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/dbward/dbward/internal/config"
+	"github.com/dbward/dbward/internal/demo"
+)
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs, _ := newFlags("demo", stderr)
+	dir := fs.String("dir", ".demo", "where the demo writes its config, policies and log")
+	listen := fs.String("listen", "127.0.0.1:6432", "address dbward listens on")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "dbward demo:", err)
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, "Starting PostgreSQL with the sample shop database…")
+	w, err := demo.Setup(ctx, abs, *listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "dbward demo:", err)
+		return 1
+	}
+	defer w.Stop()
+	getenv := func(k string) string {
+		if v, ok := w.Env[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	cfg, err := config.Load(w.ConfigPath, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "dbward demo:", err)
+		return 1
+	}
+	logPath := filepath.Join(abs, "dbward.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "dbward demo:", err)
+		return 1
+	}
+	defer logf.Close()
+	srv, ln, err := newServer(ctx, cfg, slog.New(slog.NewJSONHandler(logf, nil)))
+	if err != nil {
+		fmt.Fprintf(stderr, "dbward demo: %v\n(is another dbward running? choose another address with --listen)\n", err)
+		return 1
+	}
+	printDemo(stdout, w, ln.Addr().String(), logPath)
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintln(stderr, "dbward demo:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "\nStopped dbward and PostgreSQL.")
+	return exitOK
+}
+
+func printDemo(w io.Writer, world *demo.World, addr, logPath string) {
+	conn := func(who, datastore string) string {
+		return fmt.Sprintf(`PGPASSWORD='%s' psql "postgresql://%s@%s/%s?sslmode=require"`,
+			world.Tokens[who], url.QueryEscape(who), addr, datastore)
+	}
+	fmt.Fprintf(w, `
+dbward is running on %s in front of PostgreSQL on %s.
+Config: %s   Log: %s
+
+As alice, a human DBA — allowed:
+  %s -c "SELECT status, count(*) FROM orders GROUP BY status"
+
+As claude, an AI agent acting for alice, in prod — blocked:
+  %s -c "DROP TABLE orders"
+  %s -c "DELETE FROM orders"
+  %s -c "SELECT label, secret FROM api_keys"
+
+The same agent in dev, where the prod guardrails do not apply — allowed:
+  %s -c "DELETE FROM orders WHERE status = 'refunded'"
+
+Your own rules go in %s (the third blocked query comes from there).
+Press Ctrl-C to stop dbward and PostgreSQL.
+`, addr, world.PG.Addr(), world.ConfigPath, logPath,
+		conn(demo.DBA, "shop"),
+		conn(demo.Agent, "shop"), conn(demo.Agent, "shop"), conn(demo.Agent, "shop"),
+		conn(demo.Agent, "shop_dev"),
+		filepath.Join(world.Dir, "policies"))
+}
