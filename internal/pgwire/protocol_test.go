@@ -67,12 +67,34 @@ func TestPipelineWithDenial(t *testing.T) {
 	resetDB(t, e.pg, "shop_prod")
 	ctx := context.Background()
 	c := e.connect(t, bob, bobToken, "shop")
-	b := &pgx.Batch{}
-	b.Queue("INSERT INTO scratch VALUES (1)")
-	b.Queue("SELECT count(*) FROM scratch")
-	b.Queue("TRUNCATE orders")
-	b.Queue("INSERT INTO scratch VALUES (2)")
-	br := c.SendBatch(ctx, b)
+	batch := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue("INSERT INTO scratch VALUES (1)")
+		b.Queue("SELECT count(*) FROM scratch")
+		b.Queue("TRUNCATE orders")
+		b.Queue("INSERT INTO scratch VALUES (2)")
+		return b
+	}
+	// pgx's default mode prepares every statement of a batch first: the
+	// denial then fails the whole batch at Parse, before anything runs.
+	err := c.SendBatch(ctx, batch()).Close()
+	expectRule(t, err, "no_truncate")
+	if got := e.count(t, "shop_prod", "SELECT count(*) FROM scratch"); got != 0 {
+		t.Fatalf("scratch has %d rows after a batch refused at prepare", got)
+	}
+	// In exec mode the statements go Parse/Bind/Execute one after another in
+	// one pipeline: the error arrives in the third position.
+	cfg, err := pgx.ParseConfig(e.url(bob, bobToken, "shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	ce, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ce.Close(ctx)
+	br := ce.SendBatch(ctx, batch())
 	if _, err := br.Exec(); err != nil {
 		t.Fatalf("first: %v", err)
 	}
@@ -80,7 +102,7 @@ func TestPipelineWithDenial(t *testing.T) {
 	if err := br.QueryRow().Scan(&n); err != nil || n != 1 {
 		t.Fatalf("second: n=%d err=%v", n, err)
 	}
-	_, err := br.Exec()
+	_, err = br.Exec()
 	expectRule(t, err, "no_truncate")
 	if _, err := br.Exec(); err == nil {
 		t.Fatal("statement after the denial in the same pipeline ran")

@@ -53,7 +53,7 @@ func TestPsql(t *testing.T) {
 	})
 	t.Run("blocked drop", func(t *testing.T) {
 		_, errs, code := e.psql(t, agent, "shop", "-c", "DROP TABLE customers")
-		if code == 0 || !strings.Contains(errs, "ERROR:  dbward: blocked by no_drop:") || !strings.Contains(errs, "HINT:") {
+		if code == 0 || !strings.Contains(errs, "ERROR:  dbward: blocked by no_agent_ddl:") || !strings.Contains(errs, "HINT:") {
 			t.Fatalf("exit %d, stderr %q", code, errs)
 		}
 		if !e.tableExists(t, "shop_prod", "customers") {

@@ -74,6 +74,12 @@ func Connect(ctx context.Context, ds *config.Datastore, params map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("connecting to datastore %s: %w", ds.Name, err)
 	}
+	// pgconn may still be reading in the background or hold buffered
+	// bytes; either would steal the first response from the relay.
+	if err := pc.SyncConn(ctx); err != nil {
+		pc.Close(ctx)
+		return nil, fmt.Errorf("syncing connection to %s: %w", ds.Name, err)
+	}
 	hc, err := pc.Hijack()
 	if err != nil {
 		pc.Close(ctx)
