@@ -1,43 +1,62 @@
 # dbward — see README.md.
-GO        ?= go
-BIN       := bin/dbward
-FUZZTIME  ?= 20s
+#   make build   bin/dbward
+#   make test    installs PostgreSQL when missing, then go vet and every test
+#                (CI=true, as .ci/run sets it: a missing PostgreSQL fails the
+#                tests that need one instead of skipping them)
+#   make demo    bin/dbward demo: PostgreSQL with sample data, dbward in front
+#   make bench   bench/run.sh: pgbench direct vs PgBouncer vs dbward
+#   make fuzz    every Fuzz target for FUZZTIME each (default 20s)
+#   make fmt     gofmt every Go file
+#   make clean   remove what the targets above leave behind
+
+GO       ?= go
+BIN      := bin/dbward
+FUZZTIME ?= 20s
+# pg_query_go is cgo.
 export CGO_ENABLED := 1
 
-.PHONY: all build test demo bench fuzz fmt vet clean deps
+.PHONY: all build test vet demo bench fuzz fmt clean ensure-postgres
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dbward
 
-# PostgreSQL (server, psql, pgbench) is installed with apt-get when missing.
-deps:
+ensure-postgres:
 	@scripts/ensure-postgres.sh
 
-test: deps
+test: ensure-postgres
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 
-demo: deps build
+vet:
+	$(GO) vet ./...
+
+demo: build ensure-postgres
 	$(BIN) demo
 
-bench: build
+# bench/run.sh installs PgBouncer when missing and builds bin/dbward itself.
+bench:
 	bench/run.sh
 
-# Runs every fuzz target for FUZZTIME each.
+# Packages whose tests declare `func Fuzz...` are asked for their targets
+# with `go test -list`, which fails loudly when a package does not compile;
+# each target then runs alone (go test -fuzz takes one target at a time).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for fz in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$fz"; $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg; \
+	@set -e; \
+	pkgs=$$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git '^func Fuzz' . \
+	  | xargs -r -n1 dirname | sort -u); \
+	[ -n "$$pkgs" ] || { echo "fuzz: no Fuzz targets found"; exit 1; }; \
+	for pkg in $$pkgs; do \
+	  list=$$($(GO) test -list 'Fuzz.*' $$pkg) || { echo "$$list"; exit 1; }; \
+	  for fz in $$(echo "$$list" | grep '^Fuzz'); do \
+	    echo "== $$pkg $$fz ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
-
-vet:
-	$(GO) vet ./...
+	@gofmt -l -w $$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*')
 
 clean:
 	rm -rf bin .demo

@@ -1,131 +1,64 @@
-// Package pgtest starts real PostgreSQL servers for tests, benchmarks and
-// the demo: initdb into a temporary directory, a random free port on
-// 127.0.0.1, scram-sha-256 for TCP, and a stop by pid that never leaves a
-// server behind.
-//
-// Authentication set up by Start (pg_hba.conf, first match wins):
-//
-//	local all all                       trust          (the harness itself, via the socket in Dir)
-//	host  all trust_user 127.0.0.1/32   trust
-//	host  all md5_user   127.0.0.1/32   md5
-//	host  all all        127.0.0.1/32   scram-sha-256  (and ::1/128)
-//
-// The server has ssl=on with a self-signed certificate, so upstream TLS
-// prefer/require can be tested, and max_connections=400.
-//
-// As root, initdb and postgres refuse to run: Start runs them as the
-// postgres system user if there is one, else as nobody.
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
+	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Options tune Start. The zero value is a good test server.
+// Options tune Start. The zero value gives the server the package
+// documentation describes.
 type Options struct {
-	// Settings are extra postgresql.conf lines, e.g. "work_mem = '8MB'".
+	// Settings are extra postgresql.conf lines, such as "work_mem = '8MB'".
+	// They come after pgtest's own settings and so override them.
 	Settings []string
 }
 
-// Server is a running PostgreSQL.
+// Server is a running PostgreSQL started by Start. Its fields are set
+// before Start returns and never change; Stop ends it.
 type Server struct {
-	Host          string // 127.0.0.1
-	Port          int
-	Dir           string // data directory and socket directory live under it
-	SuperUser     string
-	SuperPassword string
+	Host          string // always 127.0.0.1
+	Port          int    // TCP port, also the Unix socket's number
+	Dir           string // temporary directory: data/ and the Unix socket; Stop removes it
+	SuperUser     string // "postgres"
+	SuperPassword string // random; accepted over TCP with scram-sha-256
+	MD5Password   string // random password of MD5User, stored as an md5 hash
+	CertFile      string // the server's self-signed certificate, PEM; its own CA
+	LogFile       string // the server's log, in the data directory
 
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	logPath string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has been waited for
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
-// ErrNoPostgres is returned when no PostgreSQL server binaries are found.
-var ErrNoPostgres = errors.New("PostgreSQL server binaries (initdb, postgres) not found; run scripts/ensure-postgres.sh")
+const (
+	dirPrefix    = "dbward-pgtest-"
+	ownerFile    = "owner.pid" // pid of the process that owns Dir; see sweep
+	readyTimeout = 60 * time.Second
+	maxAttempts  = 3 // postgres launches, when the port was taken meanwhile
+)
 
-// BinDir finds the directory holding initdb and postgres: pg_config
-// --bindir, then the newest /usr/lib/postgresql/*/bin, then PATH.
-func BinDir() (string, error) {
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
-		dir := strings.TrimSpace(string(out))
-		if hasServer(dir) {
-			return dir, nil
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
-	for _, d := range dirs {
-		if hasServer(d) {
-			return d, nil
-		}
-	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		if d := filepath.Dir(p); hasServer(d) {
-			return d, nil
-		}
-	}
-	return "", ErrNoPostgres
-}
+// errPortInUse marks a launch that failed because another process bound
+// the port first.
+var errPortInUse = errors.New("port already in use")
 
-func versionOf(binDir string) int {
-	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
-	return v
-}
-
-func hasServer(dir string) bool {
-	for _, b := range []string{"initdb", "postgres"} {
-		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// Unprivileged returns the credential to run PostgreSQL (or PgBouncer)
-// with when the current user is root, and nil otherwise.
-func Unprivileged() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	for _, name := range []string{"postgres", "nobody"} {
-		u, err := user.Lookup(name)
-		if err != nil {
-			continue
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
-	}
-	return nil, errors.New("running as root, but there is no postgres or nobody user to run PostgreSQL as")
-}
-
-// Start initialises and starts a new server. Stop it with Stop.
+// Start initialises a new cluster and starts PostgreSQL on it, returning
+// once the server accepts connections and the MD5User and TrustUser roles
+// exist. ctx bounds the startup only, not the server's life. The caller
+// must call Stop; on error nothing is left running and Dir is removed.
+// Without PostgreSQL binaries the error is ErrNoPostgres.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {
@@ -135,222 +68,226 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "dbward-pgtest-")
+	base, err := tempBase(cred)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", Dir: dir, SuperUser: "postgres", SuperPassword: rand.Text(), exited: make(chan struct{})}
+	sweepOnce.Do(func() { sweep(base) })
+	dir, err := os.MkdirTemp(base, dirPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	s := &Server{
+		Host:          "127.0.0.1",
+		Dir:           dir,
+		SuperUser:     "postgres",
+		SuperPassword: rand.Text(),
+		MD5Password:   rand.Text(),
+	}
 	if err := s.start(ctx, bin, cred, opts); err != nil {
 		s.Stop()
-		return nil, err
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
+	register(s)
 	return s, nil
 }
 
 func (s *Server) dataDir() string { return filepath.Join(s.Dir, "data") }
 
 func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential, opts Options) error {
-	if cred != nil {
-		if err := os.Chmod(s.Dir, 0o755); err != nil {
-			return err
+	owner := filepath.Join(s.Dir, ownerFile)
+	if err := os.WriteFile(owner, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := chown(cred, s.Dir); err != nil {
+		return err
+	}
+	if err := s.initdb(ctx, bin, cred); err != nil {
+		return err
+	}
+	if err := s.writeConfig(cred, opts); err != nil {
+		return err
+	}
+	s.LogFile = filepath.Join(s.dataDir(), "postgres.log")
+	for attempt := 1; ; attempt++ {
+		err := s.launch(ctx, bin, cred)
+		if err == nil {
+			break
 		}
-		if err := os.Chown(s.Dir, int(cred.Uid), int(cred.Gid)); err != nil {
+		if !errors.Is(err, errPortInUse) || attempt == maxAttempts {
 			return err
 		}
 	}
+	return s.createRoles(ctx)
+}
+
+// initdb makes the cluster in dataDir. -A trust is replaced by
+// writeConfig's pg_hba.conf; --no-sync saves a second of fsync.
+func (s *Server) initdb(ctx context.Context, bin string, cred *syscall.Credential) error {
 	pwFile := filepath.Join(s.Dir, "pwfile")
 	if err := os.WriteFile(pwFile, []byte(s.SuperPassword+"\n"), 0o600); err != nil {
 		return err
 	}
-	if cred != nil {
-		os.Chown(pwFile, int(cred.Uid), int(cred.Gid))
-	}
-	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", s.dataDir(), "-U", s.SuperUser,
-		"--pwfile", pwFile, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return fmt.Errorf("initdb: %v\n%s", err, out)
-	}
-	os.Remove(pwFile)
-	port, err := FreePort()
-	if err != nil {
+	defer os.Remove(pwFile)
+	if err := chown(cred, pwFile); err != nil {
 		return err
 	}
-	s.Port = port
-	if err := s.writeConfig(cred, opts); err != nil {
-		return err
-	}
-	s.logPath = filepath.Join(s.Dir, "postgres.log")
-	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", s.dataDir())
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	// Its own process group: a Ctrl-C meant for the test run is not also
-	// delivered to the server, which Stop shuts down in order.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("starting postgres: %w", err)
-	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
-	return s.waitReady(ctx)
-}
-
-func (s *Server) writeConfig(cred *syscall.Credential, opts Options) error {
-	conf := []string{
-		"listen_addresses = '127.0.0.1'",
-		fmt.Sprintf("port = %d", s.Port),
-		fmt.Sprintf("unix_socket_directories = '%s'", s.Dir),
-		"max_connections = 400",
-		"shared_buffers = '64MB'",
-		"fsync = off",
-		"synchronous_commit = off",
-		"full_page_writes = off",
-		"password_encryption = 'scram-sha-256'",
-		"ssl = on",
-		"ssl_cert_file = 'server.crt'",
-		"ssl_key_file = 'server.key'",
-		"log_min_messages = warning",
-	}
-	conf = append(conf, opts.Settings...)
-	f, err := os.OpenFile(filepath.Join(s.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString("\n# pgtest\n" + strings.Join(conf, "\n") + "\n")
-	f.Close()
-	if err != nil {
-		return err
-	}
-	hba := `local all all trust
-host all trust_user 127.0.0.1/32 trust
-host all md5_user 127.0.0.1/32 md5
-host all all 127.0.0.1/32 scram-sha-256
-host all all ::1/128 scram-sha-256
-`
-	if err := os.WriteFile(filepath.Join(s.dataDir(), "pg_hba.conf"), []byte(hba), 0o600); err != nil {
-		return err
-	}
-	certPEM, keyPEM, err := selfSignedPEM()
-	if err != nil {
-		return err
-	}
-	for name, b := range map[string][]byte{"server.crt": certPEM, "server.key": keyPEM, "pg_hba.conf": nil} {
-		p := filepath.Join(s.dataDir(), name)
-		if b != nil {
-			if err := os.WriteFile(p, b, 0o600); err != nil {
-				return err
-			}
-		}
-		if cred != nil {
-			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
-				return err
-			}
-		}
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
+		"-D", s.dataDir(), "-U", s.SuperUser, "--pwfile", pwFile,
+		"-A", "trust", "-E", "UTF8", "--locale", "C", "--no-sync")
+	cmd.Dir = s.Dir // the caller's working directory may be closed to cred's user
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	return nil
 }
 
-// waitReady waits until the server accepts connections on its socket.
-func (s *Server) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
+// launch starts postgres on a free port and waits until it accepts
+// connections. It returns an error wrapping errPortInUse when the port was
+// taken before postgres bound it.
+func (s *Server) launch(ctx context.Context, bin string, cred *syscall.Credential) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.Port = port
+	logf, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	if err := chown(cred, s.LogFile); err != nil {
+		return err
+	}
+	logStart, err := logf.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", s.dataDir(), "-p", strconv.Itoa(port))
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Credential: cred,
+		// Its own process group: a Ctrl-C meant for the test run is not
+		// also delivered to the server, which Run stops in order.
+		Setpgid: true,
+		// Immediate shutdown when the test process dies without Stop (a
+		// panicking test). The kernel sends it when the starting *thread*
+		// ends, so the start happens on a fresh goroutine below: that one is
+		// never locked to a thread that could exit early.
+		Pdeathsig: syscall.SIGQUIT,
+	}
+	started := make(chan error, 1)
+	go func() { started <- cmd.Start() }()
+	if err := <-started; err != nil {
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	s.cmd, s.exited = cmd, make(chan struct{})
+	go func(exited chan struct{}) { cmd.Wait(); close(exited) }(s.exited)
+	if err := s.waitReady(ctx, logStart); err != nil {
+		s.halt()
+		return err
+	}
+	return nil
+}
+
+// waitReady polls the Unix socket until a connection succeeds, the
+// process exits, ctx ends or readyTimeout passes. logStart is where this
+// launch's part of the log begins.
+func (s *Server) waitReady(ctx context.Context, logStart int64) error {
+	deadline := time.Now().Add(readyTimeout)
 	for {
-		c, err := pgconn.Connect(ctx, s.socketURL("postgres"))
+		c, err := s.connectSocket(ctx, "postgres")
 		if err == nil {
 			c.Close(ctx)
 			return nil
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("postgres exited during startup:\n%s", s.logTail())
-		default:
+			log := s.logSince(logStart)
+			if bytes.Contains(log, []byte("Address already in use")) {
+				return fmt.Errorf("postgres could not bind 127.0.0.1:%d: %w", s.Port, errPortInUse)
+			}
+			return fmt.Errorf("postgres exited during startup (%v); its log:\n%s", s.cmd.ProcessState, tail(log))
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for postgres to start: %w; its log:\n%s", ctx.Err(), tail(s.logSince(logStart)))
+		case <-time.After(15 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres did not accept connections within 30s: %v\n%s", err, s.logTail())
+			return fmt.Errorf("postgres did not accept connections within %v: %w; its log:\n%s", readyTimeout, err, tail(s.logSince(logStart)))
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func (s *Server) logTail() string {
-	b, _ := os.ReadFile(s.logPath)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+func (s *Server) logSince(offset int64) []byte {
+	b, _ := os.ReadFile(s.LogFile)
+	if offset > int64(len(b)) {
+		return b
 	}
-	return string(b)
+	return b[offset:]
 }
 
-// Stop shuts the server down (fast shutdown, SIGKILL after 10 s) and
-// removes its directory.
+// tail is the end of a log, short enough for an error message.
+func tail(log []byte) []byte {
+	const max = 4000
+	if len(log) > max {
+		log = log[len(log)-max:]
+		if i := bytes.IndexByte(log, '\n'); i >= 0 {
+			log = log[i+1:]
+		}
+	}
+	return log
+}
+
+// Stop shuts the server down and removes Dir. It signals the postmaster by
+// its pid: SIGINT (fast shutdown: sessions are ended, nothing is flushed
+// since durability is off anyway), SIGQUIT (immediate shutdown) if it still
+// runs after 10 s, SIGKILL 5 s later; it returns after the process has
+// exited. Stop is safe to call more than once and from several goroutines;
+// every call returns the first call's result.
 func (s *Server) Stop() error {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Signal(syscall.SIGINT)
+	s.stopOnce.Do(func() {
+		unregister(s)
+		s.halt()
+		if err := os.RemoveAll(s.Dir); err != nil {
+			s.stopErr = fmt.Errorf("pgtest: removing %s: %w", s.Dir, err)
+		}
+	})
+	return s.stopErr
+}
+
+// halt ends the running postgres, if any, and waits for it to exit.
+func (s *Server) halt() {
+	if s.cmd == nil {
+		return
+	}
+	steps := []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{
+		{syscall.SIGINT, 10 * time.Second},
+		{syscall.SIGQUIT, 5 * time.Second},
+		{syscall.SIGKILL, 0},
+	}
+	for _, step := range steps {
+		s.cmd.Process.Signal(step.sig)
+		if step.wait == 0 {
+			<-s.exited
+			return
+		}
 		select {
 		case <-s.exited:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.exited
+			return
+		case <-time.After(step.wait):
 		}
 	}
-	return os.RemoveAll(s.Dir)
 }
 
-// PID is the postmaster's process id (0 when not running).
+// PID is the postmaster's process id; it stays set after Stop.
 func (s *Server) PID() int {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return 0
 	}
 	return s.cmd.Process.Pid
 }
-
-// Addr is the server's TCP address.
-func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
-
-// URL is a TCP connection URL (TLS disabled).
-func (s *Server) URL(db, user, password string) string {
-	u := url.URL{Scheme: "postgres", Host: s.Addr(), Path: "/" + db, RawQuery: "sslmode=disable"}
-	if password != "" {
-		u.User = url.UserPassword(user, password)
-	} else {
-		u.User = url.User(user)
-	}
-	return u.String()
-}
-
-// socketURL connects as superuser through the Unix socket (trust).
-func (s *Server) socketURL(db string) string {
-	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", s.Dir, s.Port, s.SuperUser, db)
-}
-
-// Exec runs sql (one or more statements) in db as the superuser.
-func (s *Server) Exec(ctx context.Context, db, sql string) error {
-	c, err := pgconn.Connect(ctx, s.socketURL(db))
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	_, err = c.Exec(ctx, sql).ReadAll()
-	return err
-}
-
-// CreateDatabase creates a database owned by the superuser.
-func (s *Server) CreateDatabase(ctx context.Context, name string) error {
-	return s.Exec(ctx, "postgres", "CREATE DATABASE "+quoteIdent(name))
-}
-
-// CreateRole creates a login role with a password (stored as SCRAM, or md5
-// for the role named md5_user) and extra attributes such as CREATEDB.
-func (s *Server) CreateRole(ctx context.Context, name, password string, attrs ...string) error {
-	enc := "scram-sha-256"
-	if name == "md5_user" {
-		enc = "md5"
-	}
-	sql := fmt.Sprintf("SET password_encryption = '%s'; CREATE ROLE %s LOGIN PASSWORD %s %s",
-		enc, quoteIdent(name), quoteLiteral(password), strings.Join(attrs, " "))
-	return s.Exec(ctx, "postgres", sql)
-}
-
-func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
