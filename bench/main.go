@@ -27,6 +27,8 @@ var (
 	scale    = flag.Int("scale", 10, "pgbench scale factor")
 	clients  = flag.Int("clients", 8, "clients for the throughput workloads")
 	dbward   = flag.String("dbward", "bin/dbward", "dbward binary")
+	profile  = flag.String("cpuprofile", "", "have dbward write a CPU profile to this file")
+	only     = flag.String("only", "", "run only workloads whose name contains this")
 )
 
 const (
@@ -105,6 +107,9 @@ func run() error {
 		{"tpcb-like", *clients, nil},
 		{"select-only, 1 client", 1, []string{"-S"}},
 		{"select-only prepared, 1 client", 1, []string{"-S", "-M", "prepared"}},
+	}
+	if *only != "" {
+		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return !strings.Contains(w.name, *only) })
 	}
 	results := map[string]map[string][]result{}
 	for r := 0; r < *rounds; r++ {
@@ -224,7 +229,15 @@ identities:
 	if err != nil {
 		return target{}, nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--config", path)
+	args := []string{"serve", "--config", path}
+	if *profile != "" {
+		p, err := filepath.Abs(*profile)
+		if err != nil {
+			return target{}, nil, err
+		}
+		args = append(args, "--cpuprofile", p)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "BENCH_SVC_PASSWORD="+svcPassword, "BENCH_TOKEN="+benchToken)
 	logf, err := os.Create(filepath.Join(dir, "dbward.log"))
 	if err != nil {

@@ -29,7 +29,7 @@ func commands() []command {
 		{"serve", "run the PostgreSQL proxy", runServe},
 		{"policy", "policy tools: dbward policy test", runPolicy},
 		{"demo", "start a local PostgreSQL with sample data and dbward in front of it", runDemo},
-		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dbward", version); return exitOK }},
+		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "dbward", version); return exitOK }},
 	}
 }
 

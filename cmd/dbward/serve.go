@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/dbward/dbward/internal/analyze"
@@ -19,8 +20,19 @@ import (
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs, cfgPath := newFlags("serve", stderr)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until dbward stops (for performance work)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "dbward: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	cfg, err := config.Load(*cfgPath, nil)
 	if err != nil {

@@ -48,7 +48,7 @@ func TestVerifyToken(t *testing.T) {
 	if tok, ok := s.SCRAMToken("bot"); !ok || tok != "bot-token" {
 		t.Error("bot's token should be known for SCRAM")
 	}
-	if id, _ := s.Lookup("bot"); id.Kind != Agent || id.Owner != "alice" || !id.InGroup("") == id.InGroup("x") {
+	if id, _ := s.Lookup("bot"); id.Kind != Agent || id.Owner != "alice" || id.InGroup("dba") {
 		t.Errorf("lookup: %+v", id)
 	}
 }

@@ -1,0 +1,96 @@
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/dbward/dbward/"
+
+// forbidden lists, per package, imports that would bend the statement
+// path (STYLE habit 1: analyze, policy, mask and audit never speak HTTP or
+// the wire protocol).
+var forbidden = map[string][]string{
+	"internal/analyze":  {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/upstream"},
+	"internal/policy":   {"net/http", module + "internal/pgwire", module + "internal/upstream"},
+	"internal/config":   {module + "internal/"},
+	"internal/identity": {"net/http", module + "internal/pgwire"},
+	"internal/upstream": {module + "internal/pgwire", module + "internal/policy"},
+}
+
+type pkgInfo struct {
+	imports map[string]bool
+	doc     bool
+}
+
+func scan(t *testing.T) map[string]*pkgInfo {
+	root := filepath.Join("..", "..")
+	pkgs := map[string]*pkgInfo{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		p := pkgs[rel]
+		if p == nil {
+			p = &pkgInfo{imports: map[string]bool{}}
+			pkgs[rel] = p
+		}
+		if f.Doc != nil && !strings.HasSuffix(path, "_test.go") {
+			p.doc = true
+		}
+		if strings.HasSuffix(path, "_test.go") {
+			return nil // tests may reach across layers to test them together
+		}
+		for _, imp := range f.Imports {
+			s, _ := strconv.Unquote(imp.Path.Value)
+			p.imports[s] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+func TestLayersPointOneWay(t *testing.T) {
+	pkgs := scan(t)
+	for dir, bans := range forbidden {
+		p := pkgs[dir]
+		if p == nil {
+			t.Errorf("package %s not found", dir)
+			continue
+		}
+		for imp := range p.imports {
+			for _, ban := range bans {
+				if imp == ban || (strings.HasSuffix(ban, "/") && strings.HasPrefix(imp, ban)) {
+					t.Errorf("%s imports %s", dir, imp)
+				}
+			}
+		}
+	}
+}
+
+func TestEveryPackageHasADocComment(t *testing.T) {
+	for dir, p := range scan(t) {
+		if !p.doc {
+			t.Errorf("package %s has no doc comment", dir)
+		}
+	}
+}
