@@ -4,16 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/config"
@@ -222,3 +225,26 @@ func (e *env) tableExists(t testing.TB, db, table string) bool {
 }
 
 func quoteLit(s string) string { return "'" + s + "'" }
+
+// connectErr tries to connect through the proxy and returns the error.
+func connectErr(e *env, user, token, datastore string) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, e.url(user, token, datastore))
+	if err == nil {
+		c.Close(ctx)
+	}
+	return c, err
+}
+
+func expectFatal(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != code || pe.Message != msg || pe.Severity != "FATAL" {
+		t.Fatalf("want FATAL %s %q, got %v", code, msg, err)
+	}
+}
+
+func containsSecret(err error, secret string) bool {
+	return err != nil && strings.Contains(err.Error(), secret)
+}
