@@ -2,17 +2,22 @@ package policy
 
 import (
 	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // Action is what a decision says to do with a statement.
 type Action string
 
+// Actions, from least to most restrictive.
 const (
-	Allow   Action = "allow"
-	Approve Action = "approve"
-	Deny    Action = "deny"
+	Allow   Action = "allow"   // run the statement
+	Approve Action = "approve" // run it only once approved (see Decision.Approvals)
+	Deny    Action = "deny"    // refuse it
 )
 
+// rank orders actions by restriction. Anything unknown ranks as deny: a
+// caller that meets an action it does not know fails closed.
 func (a Action) rank() int {
 	switch a {
 	case Allow:
@@ -20,29 +25,32 @@ func (a Action) rank() int {
 	case Approve:
 		return 1
 	}
-	return 2 // deny, and anything unknown: fail closed
+	return 2
 }
 
 // Approvals is the quorum an approve decision asks for.
 type Approvals struct {
-	Count          int      `json:"count"`
-	DistinctGroups bool     `json:"distinct_groups"`
-	RequiredGroups []string `json:"required_groups"`
+	Count          int      `json:"count"`           // approvals needed, at least 1
+	DistinctGroups bool     `json:"distinct_groups"` // approvers must come from different groups
+	RequiredGroups []string `json:"required_groups"` // groups that must each supply an approver
 }
 
-// Decision is data.dbward.decision for one statement. Decisions are shared
-// through the cache: callers must not modify them.
+// Decision is data.dbward.decision for one statement.
+//
+// Decisions come from a cache and are shared: callers MUST NOT modify
+// Approvals or Mask.
 type Decision struct {
 	Action    Action         `json:"action"`
-	Rule      string         `json:"rule"`
-	Reason    string         `json:"reason"`
-	Hint      string         `json:"hint"`
+	Rule      string         `json:"rule"`   // the rule that decided; "" when no rule applied
+	Reason    string         `json:"reason"` // for people: what the rule objects to
+	Hint      string         `json:"hint"`   // for people: what to do next
 	Approvals *Approvals     `json:"approvals,omitempty"`
-	Mask      map[string]any `json:"mask,omitempty"`
+	Mask      map[string]any `json:"mask,omitempty"` // masks asked for by the rules in force, merged
 }
 
-// Strictest returns the most restrictive of ds (deny > approve > allow); the
-// first wins among equals. With no decisions it allows.
+// Strictest returns the most restrictive of ds: deny > approve > allow, the
+// first one wins among equals. With no decisions, it allows. Use it to
+// combine the decisions for the statements of one query string.
 func Strictest(ds ...Decision) Decision {
 	if len(ds) == 0 {
 		return Decision{Action: Allow}
@@ -56,37 +64,96 @@ func Strictest(ds ...Decision) Decision {
 	return best
 }
 
-// decisionFrom reads the evaluated decision document.
-func decisionFrom(v any) (Decision, error) {
-	m, ok := v.(map[string]any)
+var (
+	kAction, kRule, kReason, kHint, kApprovals, kMask = key("action"), key("rule"), key("reason"), key("hint"), key("approvals"), key("mask")
+	kCount, kDistinctGroups, kRequiredGroups          = key("count"), key("distinct_groups"), key("required_groups")
+)
+
+// decisionFrom reads the value of data.dbward.decision. The built-in bundle
+// validates verdicts, so an error here means the decision logic itself was
+// subverted; callers fail closed.
+func decisionFrom(v ast.Value) (Decision, error) {
+	obj, ok := v.(ast.Object)
 	if !ok {
-		return Decision{}, fmt.Errorf("data.dbward.decision is %T, not an object", v)
+		return Decision{}, fmt.Errorf("data.dbward.decision is %s, not an object", ast.ValueName(v))
 	}
 	var d Decision
-	str := func(k string) string { s, _ := m[k].(string); return s }
-	d.Action, d.Rule, d.Reason, d.Hint = Action(str("action")), str("rule"), str("reason"), str("hint")
-	switch d.Action {
+	var action string
+	for _, f := range []struct {
+		key *ast.Term
+		dst *string
+	}{{kAction, &action}, {kRule, &d.Rule}, {kReason, &d.Reason}, {kHint, &d.Hint}} {
+		t := obj.Get(f.key)
+		if t == nil {
+			continue
+		}
+		s, ok := t.Value.(ast.String)
+		if !ok {
+			return Decision{}, fmt.Errorf("data.dbward.decision: %s is %s, not a string", string(f.key.Value.(ast.String)), ast.ValueName(t.Value))
+		}
+		*f.dst = string(s)
+	}
+	switch d.Action = Action(action); d.Action {
 	case Allow, Approve, Deny:
 	default:
-		return Decision{}, fmt.Errorf("rule %q: action %q is not allow, approve or deny", d.Rule, d.Action)
+		return Decision{}, fmt.Errorf("data.dbward.decision: rule %q: action %q is not allow, approve or deny", d.Rule, action)
 	}
-	if a, ok := m["approvals"].(map[string]any); ok {
-		d.Approvals = &Approvals{}
-		if n, ok := a["count"].(jsonNumber); ok {
-			c, _ := n.Int64()
-			d.Approvals.Count = int(c)
+	if t := obj.Get(kApprovals); t != nil {
+		a, err := approvalsFrom(t.Value)
+		if err != nil {
+			return Decision{}, fmt.Errorf("data.dbward.decision: rule %q: %w", d.Rule, err)
 		}
-		d.Approvals.DistinctGroups, _ = a["distinct_groups"].(bool)
-		if gs, ok := a["required_groups"].([]any); ok {
-			for _, g := range gs {
-				if s, ok := g.(string); ok {
-					d.Approvals.RequiredGroups = append(d.Approvals.RequiredGroups, s)
-				}
-			}
-		}
+		d.Approvals = a
 	}
-	if mask, ok := m["mask"].(map[string]any); ok {
+	if t := obj.Get(kMask); t != nil {
+		m, err := ast.JSON(t.Value)
+		if err != nil {
+			return Decision{}, fmt.Errorf("data.dbward.decision: rule %q: mask: %w", d.Rule, err)
+		}
+		mask, ok := m.(map[string]any)
+		if !ok {
+			return Decision{}, fmt.Errorf("data.dbward.decision: rule %q: mask is %T, not an object", d.Rule, m)
+		}
 		d.Mask = mask
 	}
 	return d, nil
+}
+
+func approvalsFrom(v ast.Value) (*Approvals, error) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("approvals are %s, not an object", ast.ValueName(v))
+	}
+	a := &Approvals{Count: 1}
+	if t := obj.Get(kCount); t != nil {
+		c, ok := 0, false
+		if n, isNum := t.Value.(ast.Number); isNum {
+			c, ok = n.Int()
+		}
+		if !ok || c < 1 {
+			return nil, fmt.Errorf("approvals count %v is not a whole number of at least 1", t)
+		}
+		a.Count = c
+	}
+	if t := obj.Get(kDistinctGroups); t != nil {
+		b, ok := t.Value.(ast.Boolean)
+		if !ok {
+			return nil, fmt.Errorf("approvals distinct_groups %v is not a boolean", t)
+		}
+		a.DistinctGroups = bool(b)
+	}
+	if t := obj.Get(kRequiredGroups); t != nil {
+		arr, ok := t.Value.(*ast.Array)
+		if !ok {
+			return nil, fmt.Errorf("approvals required_groups %v is not a list", t)
+		}
+		for i := range arr.Len() {
+			s, ok := arr.Elem(i).Value.(ast.String)
+			if !ok {
+				return nil, fmt.Errorf("approvals required_groups %v holds a non-string", t)
+			}
+			a.RequiredGroups = append(a.RequiredGroups, string(s))
+		}
+	}
+	return a, nil
 }

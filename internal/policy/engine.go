@@ -2,188 +2,162 @@ package policy
 
 import (
 	"context"
-	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
+	"hash/maphash"
+	"maps"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
-
-type jsonNumber = json.Number
-
-//go:embed builtin/*.rego
-var builtinFS embed.FS
-
-// BuiltinModules returns the built-in bundle: file name → Rego source.
-func BuiltinModules() map[string]string {
-	out := map[string]string{}
-	entries, _ := fs.ReadDir(builtinFS, "builtin")
-	for _, e := range entries {
-		b, _ := builtinFS.ReadFile("builtin/" + e.Name())
-		out["builtin/"+e.Name()] = string(b)
-	}
-	return out
-}
 
 // Options configure New.
 type Options struct {
-	// Paths are .rego files or directories of them (searched recursively);
-	// files ending in _test.rego are left to Test.
+	// Paths are the user's policies: files, read as Rego whatever their
+	// name, or directories, searched recursively for *.rego. Files named
+	// *_test.rego are tests: New skips them, Test runs them. If empty,
+	// only the built-in guardrails apply.
 	Paths []string
-	// CacheSize bounds the decision cache. If zero, 100,000 decisions.
+
+	// CacheSize bounds the decision cache. If zero, 100,000 decisions; if
+	// negative, decisions are not cached.
 	CacheSize int
 }
 
-// Engine evaluates data.dbward.decision. It is safe for concurrent use.
+// DefaultCacheSize is the decision cache bound when Options.CacheSize is 0.
+const DefaultCacheSize = 100_000
+
+// Query is the document dbward evaluates for every statement.
+const Query = "data.dbward.decision"
+
+// ErrNoStatement is returned by Decide for an input without a statement.
+var ErrNoStatement = errors.New("policy: input has no statement")
+
+// Engine decides statements with one compiled policy set: the built-in
+// bundle and the user's policies. It is safe for concurrent use.
 type Engine struct {
-	query     rego.PreparedEvalQuery
-	readsText bool // a user policy reads input.statement.text
-	cache     *cache
+	query rego.PreparedEvalQuery
+	reads reads        // what of the input the policies may read
+	seed  maphash.Seed // for cache key digests
+	cache *cache       // nil: no caching
 }
 
-// ErrReserved is wrapped when a user policy defines a name the decision
-// logic owns.
-var ErrReserved = errors.New("policy defines a reserved name")
-
-var reserved = map[string]bool{"decision": true, "effective": true, "invalid": true, "strictest": true, "rank": true, "is_disabled": true}
-
-// New compiles the built-in bundle with the policies under opts.Paths.
-// A broken policy is an error naming the file and line.
+// New loads and compiles the built-in bundle with the policies under
+// opts.Paths, and prepares data.dbward.decision for evaluation.
+//
+// A policy that does not parse or compile gives an error naming file:line
+// with the Rego compiler's message (an ast.Errors, reachable with
+// errors.As). A policy that defines data.dbward.decision or anything in
+// package dbward.builtin gives an error wrapping ErrReserved; one that
+// disables a built-in rule that does not exist, ErrUnknownRule.
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	user, err := loadFiles(opts.Paths, false)
 	if err != nil {
 		return nil, err
 	}
-	modules, err := parseModules(user)
+	compiler, _, err := compile(user, false)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cache: newCache(opts.CacheSize)}
-	for file, m := range modules {
-		if strings.HasPrefix(file, "builtin/") {
-			continue
-		}
-		if m.Package.Path.String() == "data.dbward" {
-			for _, r := range m.Rules {
-				if name := r.Head.Name.String(); reserved[name] || (len(r.Head.Reference) > 0 && reserved[r.Head.Reference[0].Value.String()]) {
-					return nil, fmt.Errorf("%s:%d: %w: %q belongs to dbward's decision logic; write rules[\"your_rule\"] := {...} instead",
-						file, r.Location.Row, ErrReserved, r.Head.Reference.String())
-				}
-			}
-		}
-		if readsStatementText(m) {
-			e.readsText = true
-		}
-	}
-	opts2 := []func(*rego.Rego){rego.Query("data.dbward.decision")}
-	for _, m := range modules {
-		opts2 = append(opts2, rego.ParsedModule(m))
-	}
-	pq, err := rego.New(opts2...).PrepareForEval(ctx)
+	pq, err := rego.New(
+		rego.Compiler(compiler),
+		rego.Query(Query),
+		rego.GenerateJSON(generateDecision),
+		// A built-in function's error (to_number("x"), a bad regex) is an
+		// evaluation error, not an undefined result: a rule never silently
+		// fails to apply because of one.
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compiling policies: %w", err)
+		return nil, fmt.Errorf("policy: preparing %s: %w", Query, err)
 	}
-	e.query = pq
+	e := &Engine{query: pq, reads: analyzeReads(compiler.Modules), seed: maphash.MakeSeed()}
+	switch {
+	case opts.CacheSize < 0:
+	case e.reads.nondeterministic != "":
+		// A decision that depends on the time of day or an HTTP call
+		// cannot be reused.
+	case opts.CacheSize == 0:
+		e.cache = newCache(DefaultCacheSize)
+	default:
+		e.cache = newCache(opts.CacheSize)
+	}
 	return e, nil
 }
 
-// readsStatementText reports whether a module refers to input.statement.text.
-func readsStatementText(m *ast.Module) bool {
-	found := false
-	ast.WalkRefs(m, func(r ast.Ref) bool {
-		if len(r) >= 3 && r[0].Equal(ast.InputRootDocument) &&
-			r[1].Value.Compare(ast.String("statement")) == 0 {
-			if s, ok := r[2].Value.(ast.String); !ok || s == "text" {
-				found = true // ["text"] or a computed key that could be it
-			}
-		}
-		if len(r) == 2 && r[0].Equal(ast.InputRootDocument) && r[1].Value.Compare(ast.String("statement")) == 0 {
-			found = true // the whole statement object escapes into the rule
-		}
-		return found
-	})
-	return found
+// compile parses the built-in bundle and the user's files (and their tests
+// when tests is true), checks the user's modules against what belongs to
+// dbward, and compiles everything.
+func compile(user map[string]string, tests bool) (*ast.Compiler, map[string]*ast.Module, error) {
+	builtin, users, err := parseModules(user, tests)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy: %w", err)
+	}
+	if err := checkUser(users, builtinRuleNames(builtin)); err != nil {
+		return nil, nil, fmt.Errorf("policy: %w", err)
+	}
+	all := maps.Clone(builtin)
+	maps.Copy(all, users)
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithEnablePrintStatements(tests)
+	if c.Compile(all); c.Failed() {
+		return nil, nil, fmt.Errorf("policy: %w", c.Errors)
+	}
+	return c, all, nil
 }
 
-// Decide evaluates the decision for in. Decisions are cached (see doc.go).
+// Decide returns the decision for in: data.dbward.decision evaluated with
+// in as input. Decisions are cached (see doc.go, Caching); the Decision
+// returned is shared and must not be modified.
+//
+// An evaluation error (conflicting values for a rule, an error in a
+// built-in function, a cancelled ctx) is returned, and never cached: the
+// caller refuses the statement.
 func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
-	key := e.key(in)
-	if d, ok := e.cache.get(key); ok {
+	if in == nil || in.Statement == nil {
+		return Decision{}, ErrNoStatement
+	}
+	if e.cache == nil {
+		return e.eval(ctx, in)
+	}
+	k := e.key(in)
+	if d, ok := e.cache.get(k); ok {
 		return d, nil
 	}
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.value()))
-	if err != nil {
-		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
-	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return Decision{}, errors.New("evaluating policy: data.dbward.decision is undefined")
-	}
-	d, err := decisionFrom(rs[0].Expressions[0].Value)
+	d, err := e.eval(ctx, in)
 	if err != nil {
 		return Decision{}, err
 	}
-	e.cache.put(key, d)
+	e.cache.put(k, d)
 	return d, nil
 }
 
-// loadFiles reads .rego files under paths: policies (tests=false) or tests.
-func loadFiles(paths []string, tests bool) (map[string]string, error) {
-	out := map[string]string{}
-	for _, p := range paths {
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(path, ".rego") {
-				return nil
-			}
-			if !tests && strings.HasSuffix(path, "_test.rego") {
-				return nil // tests run under Test only
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			out[path] = string(b)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading policies: %w", err)
-		}
+// eval evaluates the prepared query for in.
+func (e *Engine) eval(ctx context.Context, in *Input) (Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return Decision{}, fmt.Errorf("policy: evaluating %s: %w", Query, err)
 	}
-	return out, nil
+	// Cancel evaluation when ctx ends, without the goroutine per
+	// evaluation rego starts otherwise.
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(cancel))
+	if err != nil {
+		return Decision{}, fmt.Errorf("policy: evaluating %s: %w", Query, err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return Decision{}, fmt.Errorf("policy: %s is undefined", Query)
+	}
+	d, ok := rs[0].Expressions[0].Value.(Decision)
+	if !ok {
+		return Decision{}, fmt.Errorf("BUG: policy: %s gave %T", Query, rs[0].Expressions[0].Value)
+	}
+	return d, nil
 }
 
-// parseModules parses the built-in bundle and the given files as Rego v1.
-func parseModules(files map[string]string) (map[string]*ast.Module, error) {
-	all := BuiltinModules()
-	for k, v := range files {
-		all[k] = v
-	}
-	names := make([]string, 0, len(all))
-	for k := range all {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	out := map[string]*ast.Module{}
-	var errs []string
-	for _, name := range names {
-		m, err := ast.ParseModuleWithOpts(name, all[name], ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		out[name] = m
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("parsing policies: %s", strings.Join(errs, "\n"))
-	}
-	return out, nil
+// generateDecision turns the query's result into a Decision directly,
+// instead of into generic JSON values first.
+func generateDecision(t *ast.Term, _ *rego.EvalContext) (any, error) {
+	return decisionFrom(t.Value)
 }

@@ -1,121 +1,171 @@
-# Built-in guardrails, on by default. Each is a named rule; a rule of the
-# same name in your package dbward replaces it wherever yours applies, and
-# `disabled contains "name"` switches it off.
+# Built-in guardrails, on by default.
+#
+# Each guardrail is a named rule: rules[name] := verdict. A rule of the same
+# name in your package dbward replaces the guardrail wherever yours is
+# defined, `disabled contains "name"` switches it off, and new names add
+# rules (see combine.rego and the package documentation).
+#
+# The guardrails are written in two groups, in_prod.<name> and
+# everywhere.<name>, each behind one condition that is cheap to check, so
+# that most statements skip most of them. Every rule in everywhere keys on
+# a statement flag.
+#
+# These rules read statement facts only, never input.statement.text, so
+# that decisions can be cached by fingerprint.
 package dbward.builtin
 
-import rego.v1
+rules[name] := verdict if {
+	input.datastore.environment == "prod"
+	some name, verdict in in_prod
+}
 
-stmt := input.statement
+rules[name] := verdict if {
+	count(input.statement.flags) > 0
+	some name, verdict in everywhere
+}
 
-prod if input.datastore.environment == "prod"
+# The parts of reasons below are always defined, so that a rule never fails
+# to apply because a detail for its message is missing.
+command := c if {
+	c := input.statement.command
+	is_string(c)
+	c != ""
+} else := "this statement"
 
-gate_hint := "run it through the change gate (dbward check) or ask a dba to make an exception in policy"
+functions := concat(", ", input.statement.functions) if {
+	count(input.statement.functions) > 0
+} else := "a function"
 
-# --- prod only -------------------------------------------------------------
+parse_error := e if {
+	e := input.statement.parse_error
+	is_string(e)
+	e != ""
+} else := "the parser gave no details"
 
-rules["no_drop"] := {
+gate_hint := "run it through the change gate (dbward check) or ask a dba for an exception in policy"
+
+# ---------------------------------------------------------------------------
+# In prod only.
+
+in_prod.no_drop := {
 	"action": "deny",
 	"reason": sprintf("%s is not allowed in prod", [drops[0]]),
 	"hint": gate_hint,
 } if {
-	prod
-	drops := [c | some c in stmt.commands; startswith(c, "DROP ")]
+	drops := [c | some c in input.statement.commands; startswith(c, "DROP ")]
 	count(drops) > 0
 }
 
-rules["no_truncate"] := {
+in_prod.no_truncate := {
 	"action": "deny",
 	"reason": "TRUNCATE is not allowed in prod",
-	"hint": concat("", ["delete the rows you mean with a WHERE clause, or ", gate_hint]),
+	"hint": sprintf("delete the rows you mean with a WHERE clause, or %s", [gate_hint]),
 } if {
-	prod
-	some c in stmt.commands
+	some c in input.statement.commands
 	startswith(c, "TRUNCATE")
 }
 
-rules["no_unbounded_write"] := {
+# where is false when some DELETE, UPDATE or MERGE in the statement has no
+# real condition: none at all, or a constant one such as WHERE true.
+in_prod.no_unbounded_write := {
 	"action": "deny",
-	"reason": sprintf("%s without a WHERE clause that limits it is not allowed in prod", [writes[0]]),
-	"hint": "add a WHERE clause naming the rows to change (a constant condition such as WHERE true does not count)",
+	"reason": sprintf("%s without a WHERE clause that limits the rows is not allowed in prod", [unbounded_command]),
+	"hint": "add a WHERE clause naming the rows to change (a constant condition such as WHERE true does not count); to change every row, ask a dba for an exception in policy",
 } if {
-	prod
-	stmt.where == false
-	writes := [c | some c in stmt.commands; c in {"DELETE", "UPDATE", "MERGE"}]
+	input.statement.where == false
+}
+
+unbounded_command := writes[0] if {
+	writes := [c | some c in input.statement.commands; c in {"DELETE", "UPDATE", "MERGE"}]
 	count(writes) > 0
-}
+} else := command
 
-rules["no_agent_ddl"] := {
+in_prod.no_agent_ddl := {
 	"action": "deny",
-	"reason": sprintf("schema changes (%s) by AI agents are not allowed in prod", [stmt.command]),
-	"hint": "propose the change as a migration and let it pass the change gate (dbward check)",
+	"reason": sprintf("schema changes (%s) by AI agents are not allowed in prod", [command]),
+	"hint": "write the change as a migration and let it pass the change gate (dbward check), or ask your owner to run it",
 } if {
-	prod
 	input.identity.kind == "agent"
-	stmt.kind == "ddl"
+	input.statement.kind == "ddl"
 }
 
-rules["privilege_dba_only"] := {
+in_prod.privilege_dba_only := {
 	"action": "deny",
-	"reason": sprintf("role and privilege changes (%s) in prod are reserved to the dba group", [stmt.command]),
-	"hint": "ask a member of dba to make the change",
+	"reason": sprintf("role and privilege changes (%s) in prod are reserved to the dba group", [command]),
+	"hint": "ask a member of the dba group to make the change",
 } if {
-	prod
-	stmt.kind == "privilege"
-	not "dba" in input.identity.groups
+	input.statement.kind == "privilege"
+	not dba
 }
 
-rules["unknown_effect"] := {
+# Negations go through helper rules: `not x in ref` fails, rather than
+# succeeds, when ref is undefined (the ref is evaluated outside the not).
+dba if "dba" in input.identity.groups
+
+# Unparsed statements are also of kind unknown; they are left to
+# unparseable, whose reason quotes the parser.
+in_prod.unknown_effect := {
 	"action": "deny",
-	"reason": sprintf("%s: dbward cannot tell what it would do, so it is treated as the most dangerous thing it could be", [unknown_why]),
-	"hint": "in prod, run only statements whose effect is visible in their text; mark functions that do not write STABLE or IMMUTABLE, or allow this one by name in policy",
+	"reason": sprintf("%s, so dbward treats it as the most dangerous thing it could be; that is not allowed in prod", [unknown_why]),
+	"hint": unknown_hint,
 } if {
-	prod
-	stmt.kind == "unknown"
-	not "unparsed" in stmt.flags
+	input.statement.kind == "unknown"
+	not unparsed
 }
 
-unknown_why := "it runs dynamic SQL (EXECUTE of a computed string)" if {
-	"dynamic_sql" in stmt.flags
-} else := sprintf("it calls a function that may write (%s)", [concat(", ", stmt.functions)]) if {
-	"volatile_function" in stmt.flags
+unparsed if "unparsed" in input.statement.flags
+
+unknown_why := "it runs SQL built at run time (dynamic SQL)" if {
+	"dynamic_sql" in input.statement.flags
+} else := sprintf("it calls a function that may write (%s)", [functions]) if {
+	"volatile_function" in input.statement.flags
 } else := "it executes a prepared statement dbward did not see prepared" if {
-	"unknown_prepared" in stmt.flags
-} else := "its effect is unknown"
+	"unknown_prepared" in input.statement.flags
+} else := "dbward cannot tell what it would do"
 
-# --- every environment -----------------------------------------------------
+unknown_hint := "mark the function STABLE or IMMUTABLE if it does not write, run the statements it would run directly, or ask a dba for an exception in policy" if {
+	"volatile_function" in input.statement.flags
+} else := "PREPARE the statement in this session before you EXECUTE it" if {
+	"unknown_prepared" in input.statement.flags
+} else := "run the statements themselves instead of SQL built at run time, or ask a dba for an exception in policy"
 
-rules["no_copy_program"] := {
+# ---------------------------------------------------------------------------
+# In every environment.
+
+copy_hint := "use COPY ... FROM STDIN or COPY ... TO STDOUT (psql's \\copy) to move data through your connection"
+
+everywhere.no_copy_program := {
 	"action": "deny",
-	"reason": "COPY ... PROGRAM runs a shell command on the database server",
-	"hint": "use COPY ... FROM STDIN / TO STDOUT (psql's \\copy) instead",
-} if "copy_program" in stmt.flags
+	"reason": "COPY ... PROGRAM runs a shell command on the database server and is not allowed",
+	"hint": copy_hint,
+} if "copy_program" in input.statement.flags
 
-rules["no_copy_file"] := {
+everywhere.no_copy_file := {
 	"action": "deny",
 	"reason": "COPY to or from a file on the database server is not allowed",
-	"hint": "use COPY ... FROM STDIN / TO STDOUT (psql's \\copy) instead",
-} if "copy_file" in stmt.flags
+	"hint": copy_hint,
+} if "copy_file" in input.statement.flags
 
-rules["no_alter_system"] := {
+everywhere.no_alter_system := {
 	"action": "deny",
-	"reason": "ALTER SYSTEM changes the server's configuration",
-	"hint": "change server settings through configuration management, not a session",
-} if "alter_system" in stmt.flags
+	"reason": "ALTER SYSTEM changes the server's configuration and is not allowed",
+	"hint": "change server settings through the operator's configuration management",
+} if "alter_system" in input.statement.flags
 
-rules["no_file_access"] := {
+everywhere.no_file_access := {
 	"action": "deny",
-	"reason": sprintf("server file access functions are not allowed (%s)", [concat(", ", stmt.functions)]),
-	"hint": "read and write files on your side of the connection, not the server's",
-} if "file_access" in stmt.flags
+	"reason": sprintf("functions that touch files on the database server are not allowed (%s)", [functions]),
+	"hint": "read and write files on your side of the connection (psql's \\copy, \\lo_import) instead",
+} if "file_access" in input.statement.flags
 
-rules["no_load"] := {
+everywhere.no_load := {
 	"action": "deny",
-	"reason": "LOAD of a shared library is not allowed",
-	"hint": "extensions are installed by the operator",
-} if "load" in stmt.flags
+	"reason": "LOAD of a shared library into the server is not allowed",
+	"hint": "ask the operator to install the extension",
+} if "load" in input.statement.flags
 
-rules["unparseable"] := {
+everywhere.unparseable := {
 	"action": "deny",
-	"reason": sprintf("the statement could not be parsed: %s", [stmt.parse_error]),
-	"hint": "fix the syntax; dbward does not forward what it cannot judge",
-} if "unparsed" in stmt.flags
+	"reason": sprintf("dbward could not parse the statement, and does not forward what it cannot judge: %s", [parse_error]),
+	"hint": "fix the syntax; if this is valid PostgreSQL, report it, and ask a dba to allow unparseable statements in this environment meanwhile",
+} if "unparsed" in input.statement.flags

@@ -1,0 +1,130 @@
+# How rules combine into data.dbward.decision.
+#
+# A rule is in force ("effective") for an input when it is
+#   - one of your rules (data.dbward.rules[name]) defined for the input, or
+#   - a built-in rule (rules[name] here) defined for the input, unless it
+#     is disabled (data.dbward.disabled contains name) or one of your rules
+#     of the same name is defined for the input: that rule replaces it.
+#
+# The decision is the verdict of the strictest rule in force
+# (deny > approve > allow; among equals, the first name in sort order) with
+# its name, or allow with rule "" when none is. A rule whose verdict is
+# malformed denies, naming the rule and what is wrong with it.
+package dbward.builtin
+
+rank := {"allow": 0, "approve": 1, "deny": 2}
+
+# Both sets are empty when the user defines no rules or disables none.
+# (Negating `name in data.dbward.disabled` directly would fail, not
+# succeed, when data.dbward.disabled is undefined.)
+user_names contains name if some name, _ in data.dbward.rules
+
+disabled_names contains name if some name in data.dbward.disabled
+
+effective[name] := verdict if {
+	some name, verdict in rules
+	not name in disabled_names
+	not name in user_names
+}
+
+effective[name] := verdict if some name, verdict in data.dbward.rules
+
+# invalid[name] says what is wrong with the verdict of a rule in force.
+invalid[name] := problem if {
+	some name, verdict in effective
+	problem := verdict_problem(name, verdict)
+}
+
+verdict_problem(name, verdict) := "its name is not a string" if {
+	not is_string(name)
+} else := "its verdict is not an object" if {
+	not is_object(verdict)
+} else := sprintf("its action is %v, not \"allow\", \"approve\" or \"deny\"", [object.get(verdict, "action", null)]) if {
+	not rank[object.get(verdict, "action", null)]
+} else := "its reason is not a string" if {
+	not is_string(object.get(verdict, "reason", ""))
+} else := "its hint is not a string" if {
+	not is_string(object.get(verdict, "hint", ""))
+} else := "its mask is not an object" if {
+	not is_object(object.get(verdict, "mask", {}))
+} else := sprintf("its approvals %s", [approvals_problem(verdict.approvals)]) if {
+	approvals_problem(verdict.approvals)
+}
+
+approvals_problem(a) := "are not an object" if {
+	not is_object(a)
+} else := "count is not a whole number of at least 1" if {
+	not valid_count(object.get(a, "count", 1))
+} else := "distinct_groups is not a boolean" if {
+	not is_boolean(object.get(a, "distinct_groups", false))
+} else := "required_groups is not a list of group names" if {
+	not strings_array(object.get(a, "required_groups", []))
+}
+
+valid_count(n) if {
+	is_number(n)
+	n == floor(n)
+	n >= 1
+}
+
+strings_array(a) if {
+	is_array(a)
+	every g in a {
+		is_string(g)
+	}
+}
+
+# names of the rules in force, sorted.
+names := sort(object.keys(effective))
+
+strictest := max({rank[v.action] | some v in effective})
+
+winners := [name | some name in names; rank[effective[name].action] == strictest]
+
+decision := {"action": "allow", "rule": "", "reason": "", "hint": ""} if {
+	count(effective) == 0
+} else := broken if {
+	count(invalid) > 0
+} else := chosen
+
+broken := {
+	"action": "deny",
+	"rule": sprintf("%v", [name]),
+	"reason": sprintf("policy rule %v is broken: %s", [name, invalid[name]]),
+	"hint": "the statement was not run; ask the policy's owner to fix the rule (dbward policy test shows it)",
+} if {
+	name := sort(object.keys(invalid))[0]
+}
+
+chosen := object.union_n([
+	{
+		"action": verdict.action,
+		"rule": winners[0],
+		"reason": object.get(verdict, "reason", ""),
+		"hint": object.get(verdict, "hint", ""),
+	},
+	approvals_part,
+	mask_part,
+]) if {
+	verdict := effective[winners[0]]
+}
+
+# An approve decision asks for a quorum that satisfies every approve rule
+# in force: the largest count, distinct groups if any rule asks for them,
+# and every required group.
+approvals_part := {"approvals": {
+	"count": max([object.get(a, "count", 1) | some a in quorums]),
+	"distinct_groups": true in {object.get(a, "distinct_groups", false) | some a in quorums},
+	"required_groups": sort({g | some a in quorums; some g in object.get(a, "required_groups", [])}),
+}} if {
+	effective[winners[0]].action == "approve"
+	quorums := [effective[name].approvals | some name in winners]
+	count(quorums) > 0
+} else := {}
+
+# Masks of all rules in force apply together (by rule name order; for the
+# same column, the later rule's mask wins).
+mask_part := {"mask": object.union_n(masks)} if {
+	masks := [effective[name].mask | some name in names]
+	count(masks) > 0
+} else := {}
