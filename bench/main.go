@@ -41,10 +41,12 @@ type workload struct {
 	name    string
 	clients int
 	args    []string
+	stmts   int // statements per transaction
 }
 
 // target is a place pgbench connects to.
 type target struct {
+	pid  int // the proxy's process, 0 for direct
 	name string
 	host string
 	port int
@@ -53,7 +55,10 @@ type target struct {
 	db   string
 }
 
-type result struct{ tps, latencyMs float64 }
+type result struct {
+	tps, latencyMs float64
+	cpuPerStmtUs   float64 // the proxy's own CPU time per statement
+}
 
 func main() {
 	flag.Parse()
@@ -79,7 +84,7 @@ func run() error {
 	if err := pg.Exec(ctx, "bench", "ALTER SCHEMA public OWNER TO bench_svc"); err != nil {
 		return err
 	}
-	direct := target{"direct", "127.0.0.1", pg.Port, "bench_svc", svcPassword, "bench"}
+	direct := target{0, "direct", "127.0.0.1", pg.Port, "bench_svc", svcPassword, "bench"}
 	fmt.Printf("initialising pgbench scale %d…\n", *scale)
 	if out, err := pgbench(direct, "-i", "-q", "-s", strconv.Itoa(*scale)); err != nil {
 		return fmt.Errorf("pgbench -i: %v\n%s", err, out)
@@ -103,10 +108,10 @@ func run() error {
 
 	targets := []target{direct, bouncer, ward}
 	workloads := []workload{
-		{"select-only", *clients, []string{"-S"}},
-		{"tpcb-like", *clients, nil},
-		{"select-only, 1 client", 1, []string{"-S"}},
-		{"select-only prepared, 1 client", 1, []string{"-S", "-M", "prepared"}},
+		{"select-only", *clients, []string{"-S"}, 1},
+		{"tpcb-like", *clients, nil, 7},
+		{"select-only, 1 client", 1, []string{"-S"}, 1},
+		{"select-only prepared, 1 client", 1, []string{"-S", "-M", "prepared"}, 1},
 	}
 	if *only != "" {
 		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return !strings.Contains(w.name, *only) })
@@ -125,7 +130,7 @@ func run() error {
 					results[w.name] = map[string][]result{}
 				}
 				results[w.name][t.name] = append(results[w.name][t.name], res)
-				fmt.Printf("round %d  %-32s %-10s %9.0f tps  %7.3f ms\n", r+1, w.name, t.name, res.tps, res.latencyMs)
+				fmt.Printf("round %d  %-32s %-10s %9.0f tps  %7.3f ms  %5.1f µs proxy CPU/stmt\n", r+1, w.name, t.name, res.tps, res.latencyMs, res.cpuPerStmtUs)
 			}
 		}
 	}
@@ -136,11 +141,43 @@ func run() error {
 func runWorkload(t target, w workload) (result, error) {
 	args := append([]string{"-n", "-c", strconv.Itoa(w.clients), "-j", strconv.Itoa(min(w.clients, 2)),
 		"-T", strconv.Itoa(int(duration.Seconds()))}, w.args...)
+	cpu0 := cpuTime(t.pid)
 	out, err := pgbench(t, args...)
 	if err != nil {
 		return result{}, fmt.Errorf("%v\n%s", err, out)
 	}
-	return parsePgbench(out)
+	r, err := parsePgbench(out)
+	if err != nil {
+		return r, err
+	}
+	if t.pid != 0 {
+		if m := txRe.FindStringSubmatch(out); m != nil {
+			n, _ := strconv.ParseFloat(m[1], 64)
+			r.cpuPerStmtUs = (cpuTime(t.pid) - cpu0).Seconds() * 1e6 / (n * float64(w.stmts))
+		}
+	}
+	return r, nil
+}
+
+var txRe = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
+
+// cpuTime is the user+system CPU a process has used (Linux /proc).
+func cpuTime(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which is in parentheses and may hold spaces).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 var (
@@ -155,7 +192,7 @@ func parsePgbench(out string) (result, error) {
 	}
 	tps, _ := strconv.ParseFloat(t[1], 64)
 	lat, _ := strconv.ParseFloat(l[1], 64)
-	return result{tps, lat}, nil
+	return result{tps: tps, latencyMs: lat}, nil
 }
 
 func pgbench(t target, args ...string) (string, error) {
@@ -170,19 +207,21 @@ func pgbench(t target, args ...string) (string, error) {
 func median(rs []result) result {
 	tps := make([]float64, len(rs))
 	lat := make([]float64, len(rs))
+	cpu := make([]float64, len(rs))
 	for i, r := range rs {
-		tps[i], lat[i] = r.tps, r.latencyMs
+		tps[i], lat[i], cpu[i] = r.tps, r.latencyMs, r.cpuPerStmtUs
 	}
 	slices.Sort(tps)
 	slices.Sort(lat)
-	return result{tps[len(tps)/2], lat[len(lat)/2]}
+	slices.Sort(cpu)
+	return result{tps[len(tps)/2], lat[len(lat)/2], cpu[len(cpu)/2]}
 }
 
 func report(workloads []workload, targets []target, results map[string]map[string][]result) {
 	fmt.Printf("\nmedian of %d rounds of %s, %d-core machine, pgbench scale %d, simple protocol unless noted\n\n",
 		*rounds, *duration, numCPU(), *scale)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\ttarget\tTPS\tlatency ms\tvs direct\tvs PgBouncer\tadded µs/stmt\t")
+	fmt.Fprintln(tw, "workload\ttarget\tTPS\tlatency ms\tvs direct\tvs PgBouncer\tadded µs/stmt\tproxy CPU µs/stmt\t")
 	for _, w := range workloads {
 		d := median(results[w.name]["direct"])
 		b := median(results[w.name]["pgbouncer"])
@@ -192,7 +231,11 @@ func report(workloads []workload, targets []target, results map[string]map[strin
 			if w.clients == 1 && t.name != "direct" {
 				added = fmt.Sprintf("%.0f", (m.latencyMs-d.latencyMs)*1000)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\t%.2f\t%.2f\t%s\t\n", w.name, t.name, m.tps, m.latencyMs, m.tps/d.tps, m.tps/b.tps, added)
+			cpu := ""
+			if t.pid != 0 {
+				cpu = fmt.Sprintf("%.1f", m.cpuPerStmtUs)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\t%.2f\t%.2f\t%s\t%s\t\n", w.name, t.name, m.tps, m.latencyMs, m.tps/d.tps, m.tps/b.tps, added, cpu)
 		}
 	}
 	tw.Flush()
@@ -248,7 +291,7 @@ identities:
 		return target{}, nil, err
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); logf.Close() }
-	t := target{"dbward", "127.0.0.1", port, "bench", benchToken, "bench"}
+	t := target{cmd.Process.Pid, "dbward", "127.0.0.1", port, "bench", benchToken, "bench"}
 	if err := waitReady(t); err != nil {
 		stop()
 		log, _ := os.ReadFile(filepath.Join(dir, "dbward.log"))

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"syscall"
 
 	"github.com/dbward/dbward/internal/pgtest"
@@ -56,7 +54,7 @@ pidfile = %[3]s/pgbouncer.pid
 	cmd := exec.Command(bin, filepath.Join(bdir, "pgbouncer.ini"))
 	if os.Geteuid() == 0 {
 		// PgBouncer refuses to run as root.
-		cred, err := unprivileged()
+		cred, err := pgtest.Unprivileged()
 		if err != nil {
 			return target{}, nil, err
 		}
@@ -71,25 +69,11 @@ pidfile = %[3]s/pgbouncer.pid
 		return target{}, nil, err
 	}
 	stop := func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() }
-	t := target{"pgbouncer", "127.0.0.1", port, "bench_svc", svcPassword, "bench"}
+	t := target{cmd.Process.Pid, "pgbouncer", "127.0.0.1", port, "bench_svc", svcPassword, "bench"}
 	if err := waitReady(t); err != nil {
 		stop()
 		log, _ := os.ReadFile(filepath.Join(bdir, "pgbouncer.log"))
 		return target{}, nil, fmt.Errorf("pgbouncer did not start: %v\n%s", err, log)
 	}
 	return t, stop, nil
-}
-
-// unprivileged returns the credential of the postgres system user, or nobody.
-func unprivileged() (*syscall.Credential, error) {
-	for _, name := range []string{"postgres", "nobody"} {
-		u, err := user.Lookup(name)
-		if err != nil {
-			continue
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
-	}
-	return nil, fmt.Errorf("no unprivileged user (postgres or nobody) to run pgbouncer as")
 }
