@@ -31,7 +31,7 @@ func (ss *session) judge(ctx context.Context, text string) *pgError {
 		Identity: policy.Identity{Name: ss.id.Name, Kind: string(ss.id.Kind), Groups: ss.id.Groups,
 			Owner: ss.id.Owner, Fingerprint: ss.id.Fingerprint},
 		Datastore: policy.Datastore{Name: ss.ds.Name, Engine: ss.ds.Engine, Environment: ss.ds.Environment},
-		Session: policy.Session{ClientAddr: ss.clientAddr, ApplicationName: ss.appName,
+		Session: policy.Session{ClientAddr: ss.clientAddr, ApplicationName: *ss.appName.Load(),
 			InTransaction: ss.txStatus.Load() != 'I'},
 		Intent: analyze.Intent(text),
 	}

@@ -101,6 +101,14 @@ func (ss *session) serverToClient() {
 				ss.txStatus.Store(uint32(raw[5]))
 			}
 			out = append(out, raw...)
+		case 'S':
+			// SET application_name changes what policies see as the session's.
+			if name, rest, ok := cstring(raw[5:]); ok && name == "application_name" {
+				if v, _, ok := cstring(rest); ok {
+					ss.appName.Store(&v)
+				}
+			}
+			out = append(out, raw...)
 		default:
 			out = append(out, raw...)
 		}

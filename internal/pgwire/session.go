@@ -37,7 +37,7 @@ type session struct {
 	ds         *config.Datastore
 	catalog    *upstream.Catalog
 	clientAddr string
-	appName    string
+	appName    atomic.Pointer[string] // application_name, as the upstream last reported it
 
 	pid    uint32 // the cancel key dbward gave the client
 	secret []byte

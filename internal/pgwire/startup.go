@@ -189,10 +189,14 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 		ur:         newReader(up.Conn, s.opts.MaxMessageSize),
 		catalog:    s.catalog[ds.Name],
 		clientAddr: remoteIP(conn),
-		appName:    params["application_name"],
 	}
 	ss.cr.max = s.opts.MaxMessageSize
 	ss.txStatus.Store(uint32(up.TxStatus))
+	app := params["application_name"]
+	if v, ok := up.Parameters["application_name"]; ok {
+		app = v
+	}
+	ss.appName.Store(&app)
 	s.log.Info("session started", "identity", id.Name, "kind", string(id.Kind), "datastore", ds.Name, "client", ss.clientAddr)
 	return ss, nil
 }

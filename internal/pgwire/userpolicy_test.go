@@ -28,6 +28,11 @@ rules["orders_deletes_need_approval"] := {
 # In dev, let PostgreSQL itself report syntax errors.
 rules["unparseable"] := {"action": "allow"} if input.datastore.environment == "dev"
 
+rules["no_forbidden_tool"] := {"action": "deny", "reason": "this tool is not allowed"} if {
+	input.session.application_name == "forbidden-tool"
+	input.statement.kind != "set"
+}
+
 rules["tickets_for_updates"] := {"action": "deny", "reason": "updates in prod need a ticket",
 	"hint": "add /* ticket='OPS-123' */ to the statement"} if {
 	input.datastore.environment == "prod"
@@ -61,6 +66,16 @@ func TestUserPolicies(t *testing.T) {
 	expectRule(t, err, "tickets_for_updates")
 	if _, err := c.Exec(ctx, "/* ticket='OPS-123',reason='fix%20total' */ UPDATE orders SET total = 1 WHERE id = 4"); err != nil {
 		t.Fatalf("update with a ticket: %v", err)
+	}
+
+	// Policies see application_name as the session last set it.
+	if _, err := c.Exec(ctx, "SET application_name = 'forbidden-tool'"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Exec(ctx, "SELECT 1")
+	expectRule(t, err, "no_forbidden_tool")
+	if _, err := c.Exec(ctx, "RESET application_name"); err != nil {
+		t.Fatal(err)
 	}
 
 	// The built-in still refuses unparseable SQL in prod; in dev the
