@@ -48,10 +48,11 @@ const (
 	FlagAlterSystem      = "alter_system"      // ALTER SYSTEM
 	FlagFileAccess       = "file_access"       // superuser file/large-object functions: pg_read_file, lo_import, …
 	FlagDynamicSQL       = "dynamic_sql"       // EXECUTE of a string only known at run time
-	FlagVolatileFunction = "volatile_function" // call to a function that may write (set by ApplyCatalog)
+	FlagVolatileFunction = "volatile_function" // call to a function that may write (set by Resolve)
 	FlagUnknownPrepared  = "unknown_prepared"  // EXECUTE of a prepared statement the session does not know
 	FlagUnparsed         = "unparsed"          // the text could not be parsed
 	FlagLoad             = "load"              // LOAD 'library'
+	FlagSyntaxChange     = "syntax_change"     // SET standard_conforming_strings off, or a client_encoding such as SJIS: the server would read later text differently from dbward
 )
 
 // Statement is what analysis knows about one statement of a query string.
@@ -65,7 +66,7 @@ type Statement struct {
 	Functions   []string `json:"functions"`   // functions called, lower-case, "schema.name" when qualified
 	Flags       []string `json:"flags"`       // facts for guardrails (Flag* constants), sorted, unique
 	Destructive bool     `json:"destructive"` // DROP, TRUNCATE, unbounded DELETE/UPDATE/MERGE, ALTER … DROP COLUMN / TYPE, unknown effect
-	Where       bool     `json:"where"`       // every DELETE/UPDATE in it is bounded by a real (non-constant) condition; true for statements without one
+	Where       bool     `json:"where"`       // every DELETE/UPDATE/MERGE in it is bounded by a real (non-constant) condition; true for statements without one, false when the effect is unknown
 	Dynamic     bool     `json:"dynamic"`     // contains SQL whose text is only known at run time
 	Fingerprint string   `json:"fingerprint"` // pg_query fingerprint, 16 hex digits ("" when unparsed)
 	ParseError  string   `json:"parse_error,omitempty"`
@@ -77,7 +78,9 @@ type Statement struct {
 	Execute string `json:"-"`
 
 	// LiteralSensitive is true when the facts depend on literal values (a DO
-	// body, an EXECUTE string, set_config('role', …)), so they may not be
-	// shared with other texts of the same fingerprint.
+	// body, an EXECUTE string, set_config('role', …)) or on something the
+	// fingerprint leaves out (digit runs in table names, temporary table
+	// names, PREPARE/EXECUTE names, nodes nested deeper than it reads), so
+	// they may not be shared with other texts of the same fingerprint.
 	LiteralSensitive bool `json:"-"`
 }

@@ -27,6 +27,8 @@ func TestLoginFailures(t *testing.T) {
 		{"unknown identity", e.url("mallory", "x", "shop"), "28P01", `password authentication failed for user "mallory"`},
 		{"empty token", e.url(bob, "", "shop"), "", ""},
 		{"unknown datastore", e.url(bob, bobToken, "nosuchdb"), "3D000", `dbward: datastore "nosuchdb" does not exist`},
+		{"SJIS client encoding", e.url(bob, bobToken, "shop") + "&client_encoding=SJIS", "0A000", "dbward: the startup setting client_encoding is not supported"},
+		{"scs off in options", e.url(bob, bobToken, "shop") + "&options=-c%20standard_conforming_strings%3Doff", "0A000", "dbward: the startup setting standard_conforming_strings is not supported"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -87,6 +87,8 @@ var guardrailCases = []guardrailCase{
 	{alice, "shopdev", "COPY orders TO PROGRAM 'cat'", "no_copy_program", nil},
 	{bob, "shopdev", "SELECT pg_read_file('/etc/passwd')", "no_file_access", nil},
 	{bob, "shop", "SELEC 1", "unparseable", nil},
+	{bob, "shopdev", "SET standard_conforming_strings = off", "no_syntax_change", nil},
+	{alice, "shopdev", "SET client_encoding = 'SJIS'", "no_syntax_change", nil},
 	// dev: the prod guardrails do not apply.
 	{bob, "shopdev", "DROP TABLE scratch", "", tableGone("scratch")},
 	{bob, "shopdev", "TRUNCATE orders", "", rows("SELECT count(*) FROM orders", 0)},

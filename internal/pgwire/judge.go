@@ -108,7 +108,11 @@ func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statemen
 			out = append([]analyze.Statement(nil), stmts...) // stmts is shared with the cache
 		}
 		body.Text, body.Command = st.Text, st.Command
-		body.Commands = append([]string{st.Command}, body.Commands...)
+		cmds := body.Commands
+		if len(cmds) > 0 && cmds[0] == "PREPARE" {
+			cmds = cmds[1:] // the prepared body's own commands, as EXECUTE runs them
+		}
+		body.Commands = append([]string{st.Command}, cmds...)
 		body.Prepare, body.Execute = "", ""
 		out[i] = body
 	}

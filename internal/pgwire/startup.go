@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/upstream"
 )
 
@@ -160,6 +161,11 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 	if rep := params["replication"]; rep != "" && rep != "false" && rep != "0" && rep != "off" && rep != "no" {
 		return nil, fatal(codeFeatureNotSupported, "dbward: replication connections are not supported", "connect replication clients to the database directly")
 	}
+	if name, ok := syntaxChangingParam(params); ok {
+		return nil, fatal(codeFeatureNotSupported,
+			fmt.Sprintf("dbward: the startup setting %s is not supported", name),
+			"keep standard_conforming_strings on and use a client encoding such as UTF8, so the server reads statements as dbward does")
+	}
 	if s.opts.Config.TLS.Require && !tlsOn {
 		return nil, fatal(codeInvalidAuthorization, "dbward: this server requires TLS", "connect with sslmode=require")
 	}
@@ -199,6 +205,35 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 	ss.appName.Store(&app)
 	s.log.Info("session started", "identity", id.Name, "kind", string(id.Kind), "datastore", ds.Name, "client", ss.clientAddr)
 	return ss, nil
+}
+
+// syntaxChangingParam finds a startup parameter, or a -c setting inside
+// options, that would make the server parse text differently from dbward.
+func syntaxChangingParam(params map[string]string) (string, bool) {
+	for k, v := range params {
+		if analyze.ChangesSyntax(k, v) {
+			return k, true
+		}
+	}
+	fields := strings.Fields(params["options"])
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		switch {
+		case f == "-c" && i+1 < len(fields):
+			i++
+			f = fields[i]
+		case strings.HasPrefix(f, "-c"):
+			f = f[2:]
+		case strings.HasPrefix(f, "--"):
+			f = f[2:]
+		default:
+			continue
+		}
+		if k, v, ok := strings.Cut(f, "="); ok && analyze.ChangesSyntax(strings.ReplaceAll(k, "-", "_"), v) {
+			return k, true
+		}
+	}
+	return "", false
 }
 
 func remoteIP(c net.Conn) string {

@@ -121,7 +121,7 @@ func TestBuiltinRuleNames(t *testing.T) {
 	}
 	got := sortedKeys(builtinRuleNames(builtin))
 	want := []string{"no_agent_ddl", "no_alter_system", "no_copy_file", "no_copy_program", "no_drop", "no_file_access",
-		"no_load", "no_truncate", "no_unbounded_write", "privilege_dba_only", "unknown_effect", "unparseable"}
+		"no_load", "no_syntax_change", "no_truncate", "no_unbounded_write", "privilege_dba_only", "unknown_effect", "unparseable"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("built-in rules %v, want %v", got, want)
 	}

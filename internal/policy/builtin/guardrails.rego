@@ -69,16 +69,15 @@ in_prod.no_truncate := {
 # real condition: none at all, or a constant one such as WHERE true.
 in_prod.no_unbounded_write := {
 	"action": "deny",
-	"reason": sprintf("%s without a WHERE clause that limits the rows is not allowed in prod", [unbounded_command]),
+	"reason": sprintf("%s without a WHERE clause that limits the rows is not allowed in prod", [unbounded_writes[0]]),
 	"hint": "add a WHERE clause naming the rows to change (a constant condition such as WHERE true does not count); to change every row, ask a dba for an exception in policy",
 } if {
 	input.statement.where == false
+	input.statement.kind != "unknown" # an unknown effect is unknown_effect's to report
+	count(unbounded_writes) > 0
 }
 
-unbounded_command := writes[0] if {
-	writes := [c | some c in input.statement.commands; c in {"DELETE", "UPDATE", "MERGE"}]
-	count(writes) > 0
-} else := command
+unbounded_writes := [c | some c in input.statement.commands; c in {"DELETE", "UPDATE", "MERGE"}]
 
 in_prod.no_agent_ddl := {
 	"action": "deny",
@@ -157,6 +156,12 @@ everywhere.no_file_access := {
 	"reason": sprintf("functions that touch files on the database server are not allowed (%s)", [functions]),
 	"hint": "read and write files on your side of the connection (psql's \\copy, \\lo_import) instead",
 } if "file_access" in input.statement.flags
+
+everywhere.no_syntax_change := {
+	"action": "deny",
+	"reason": "the statement changes how the server reads later text (standard_conforming_strings off, or a client_encoding such as SJIS), which would let statements past dbward's parser",
+	"hint": "keep standard_conforming_strings on and use a client encoding such as UTF8",
+} if "syntax_change" in input.statement.flags
 
 everywhere.no_load := {
 	"action": "deny",

@@ -157,3 +157,13 @@ test_every_denial_has_reason_and_hint if {
 	}
 	count({name | some inp in inputs; some name, _ in rules_for(inp)}) == 12
 }
+
+test_syntax_change_denied_everywhere if {
+	d := data.dbward.decision with input as {
+		"identity": {"name": "a", "kind": "human", "groups": ["dba"]},
+		"datastore": {"name": "d", "engine": "postgres", "environment": "dev"},
+		"statement": {"kind": "unknown", "command": "SET", "commands": ["SET"], "flags": ["syntax_change"], "where": false},
+	}
+	d.action == "deny"
+	d.rule == "no_syntax_change"
+}
