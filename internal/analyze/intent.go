@@ -51,20 +51,8 @@ func forEachComment(sql string, fn func(body string)) {
 				i++
 			}
 		case c == '/' && i+1 < n && sql[i+1] == '*':
-			depth, j := 1, i+2
-			for depth > 0 && j+1 < n {
-				switch {
-				case sql[j] == '/' && sql[j+1] == '*':
-					depth++
-					j += 2
-				case sql[j] == '*' && sql[j+1] == '/':
-					depth--
-					j += 2
-				default:
-					j++
-				}
-			}
-			if depth > 0 {
+			j, ok := blockCommentEnd(sql, i)
+			if !ok {
 				return // unterminated
 			}
 			fn(sql[i+2 : j-2])
@@ -177,4 +165,27 @@ func commenterPairs(body string) ([]string, bool) {
 		}
 		s = strings.TrimLeft(s[1:], " \t\r\n")
 	}
+}
+
+// blockCommentEnd returns the index just past the /* */ comment that starts
+// at i, following nesting as PostgreSQL's lexer does (scan.l, xc state);
+// ok is false when the comment is not terminated.
+func blockCommentEnd(sql string, i int) (end int, ok bool) {
+	depth, j := 1, i+2
+	for depth > 0 {
+		if j+1 >= len(sql) {
+			return len(sql), false
+		}
+		switch {
+		case sql[j] == '/' && sql[j+1] == '*':
+			depth++
+			j += 2
+		case sql[j] == '*' && sql[j+1] == '/':
+			depth--
+			j += 2
+		default:
+			j++
+		}
+	}
+	return j, true
 }

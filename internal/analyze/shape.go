@@ -160,23 +160,10 @@ func (s *shaper) shape(sql string) bool {
 				i++
 				continue
 			}
-			// Comments nest (scan.l xc state).
 			s.key = append(s.key, sql[run:i]...)
-			depth, j := 1, i+2
-			for depth > 0 {
-				if j+1 >= n {
-					return false // unterminated
-				}
-				switch {
-				case sql[j] == '/' && sql[j+1] == '*':
-					depth++
-					j += 2
-				case sql[j] == '*' && sql[j+1] == '/':
-					depth--
-					j += 2
-				default:
-					j++
-				}
+			j, ok := blockCommentEnd(sql, i)
+			if !ok {
+				return false // unterminated
 			}
 			s.key = append(s.key, "/**/"...)
 			i, run = j, j
