@@ -37,5 +37,16 @@
 //
 // Run dbward serve with its JSON log on stderr: every session start and end,
 // refusal (identity, datastore, rule) and upstream failure is logged. Query
-// texts and tokens are never logged.
+// texts and tokens are never logged. For performance work, dbward serve
+// --cpuprofile FILE writes a CPU profile, and bench/ reports the proxy's CPU
+// time per statement next to PgBouncer's.
+//
+// # Performance
+//
+// Each direction of a session is a goroutine blocked in Read. Per statement
+// that costs two reads that find data, two that find none (Go's netpoller
+// tries the read before it waits), two writes and the scheduler's wake-ups:
+// about ten system calls where PgBouncer's event loop makes six. Analysis
+// and policy are cached to well under a microsecond on the hot path; the
+// relay is where the remaining cost is.
 package pgwire
