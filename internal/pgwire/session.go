@@ -57,6 +57,7 @@ type session struct {
 
 // run relays until the session ends.
 func (ss *session) run(ctx context.Context) {
+	defer ss.close() // however run ends, a panic included, both connections close
 	stop := context.AfterFunc(ctx, func() {
 		ss.terminate(fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment"))
 	})
@@ -69,8 +70,9 @@ func (ss *session) run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer ss.close()
+		defer ss.srv.recoverSession("relay")
 		ss.serverToClient()
-		ss.close()
 	}()
 	ss.clientToServer(ctx)
 	ss.close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ const startupTimeout = 30 * time.Second
 //  5. the session: judged relay until either side ends.
 func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
+	defer s.recoverSession("session")
 	nc.SetDeadline(time.Now().Add(startupTimeout))
 	ss, perr := s.startup(ctx, nc)
 	if perr != nil {
@@ -105,6 +107,15 @@ func (s *Server) startup(ctx context.Context, nc net.Conn) (*session, *pgError) 
 				fmt.Sprintf("dbward: unsupported frontend protocol %d.%d", code>>16, code&0xffff),
 				"dbward speaks PostgreSQL protocol 3.0")
 		}
+	}
+}
+
+// recoverSession keeps a bug in one session from ending the process and
+// every other session: the panic is logged (its value and stack, never a
+// message's contents) and only this connection closes.
+func (s *Server) recoverSession(where string) {
+	if r := recover(); r != nil {
+		s.log.Error("BUG: panic in "+where+"; connection closed", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 	}
 }
 
