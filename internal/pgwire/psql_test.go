@@ -51,6 +51,14 @@ func TestPsql(t *testing.T) {
 			t.Fatalf("exit %d, out %q, err %q", code, out, errs)
 		}
 	})
+	t.Run("describe commands", func(t *testing.T) {
+		// psql's \d commands run catalog queries full of pg_catalog
+		// functions: they must pass the prod guardrails, even for an agent.
+		out, errs, code := e.psql(t, agent, "shop", "-c", `\dt`, "-c", `\d customers`, "-c", `\df`, "-c", `\du`)
+		if code != 0 || !strings.Contains(out, "customers") || !strings.Contains(out, "order_count") {
+			t.Fatalf("exit %d, out %q, err %q", code, out, errs)
+		}
+	})
 	t.Run("blocked drop", func(t *testing.T) {
 		_, errs, code := e.psql(t, agent, "shop", "-c", "DROP TABLE customers")
 		if code == 0 || !strings.Contains(errs, "ERROR:  dbward: blocked by no_agent_ddl:") || !strings.Contains(errs, "HINT:") {
