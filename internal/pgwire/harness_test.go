@@ -42,6 +42,7 @@ type env struct {
 	pg    *pgtest.Server
 	addr  string // proxy host:port
 	proxy *pgwire.Server
+	stop  func() // shuts the proxy down (also run at cleanup)
 }
 
 var (
@@ -153,15 +154,19 @@ identities:
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Serve(sctx, ln); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("proxy did not stop within 10s")
-		}
-	})
-	return &env{pg: pg, addr: ln.Addr().String(), proxy: srv}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("proxy did not stop within 10s")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &env{pg: pg, addr: ln.Addr().String(), proxy: srv, stop: stop}
 }
 
 // url is a connection URL through the proxy.

@@ -274,3 +274,19 @@ func TestConcurrentSessions(t *testing.T) {
 		}
 	}
 }
+
+// Stopping dbward ends open sessions with FATAL 57P01, as a server
+// shutting down does.
+func TestShutdownTellsClients(t *testing.T) {
+	e := startProxy(t, nil)
+	ctx := context.Background()
+	conns := []*pgx.Conn{e.connect(t, bob, bobToken, "shop"), e.connect(t, alice, aliceToken, "shopdev")}
+	e.stop()
+	for _, c := range conns {
+		_, err := c.Exec(ctx, "SELECT 1")
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "57P01" || pe.Severity != "FATAL" {
+			t.Fatalf("after shutdown: want FATAL 57P01, got %v", err)
+		}
+	}
+}

@@ -112,10 +112,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // shutdown ends every session and waits for them.
 func (s *Server) shutdown() {
 	s.mu.Lock()
+	live := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
-		ss.terminate(fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment"))
+		live = append(live, ss)
 	}
 	s.mu.Unlock()
+	// Each may wait up to a second on a client that does not read: in parallel.
+	var told sync.WaitGroup
+	for _, ss := range live {
+		told.Go(func() {
+			ss.terminate(fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment"))
+		})
+	}
+	told.Wait()
 	s.wg.Wait()
 	for _, c := range s.catalog {
 		c.Close()
