@@ -106,22 +106,6 @@ func cardNumber(r *rand.Rand) string {
 	return b.String()
 }
 
-// luhnValid reports whether s passes the Luhn check.
-func luhnValid(s string) bool {
-	sum := 0
-	for i := len(s) - 1; i >= 0; i-- {
-		d := int(s[i] - '0')
-		if (len(s)-1-i)%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return sum%10 == 0
-}
-
 func randomAlnum(r *rand.Rand, n int) string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	b := make([]byte, n)

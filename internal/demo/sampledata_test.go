@@ -28,3 +28,20 @@ func TestSampleDataIsDeterministic(t *testing.T) {
 		t.Fatalf("unexpected sample data:\n%s", a)
 	}
 }
+
+// luhnValid reports whether s passes the Luhn check, computed independently
+// of cardNumber so the test can catch a wrong check digit.
+func luhnValid(s string) bool {
+	sum := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		d := int(s[i] - '0')
+		if (len(s)-1-i)%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}

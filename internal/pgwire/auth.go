@@ -28,20 +28,23 @@ func badPassword(user string) *pgError {
 
 func (s *Server) authenticate(conn net.Conn, r *reader, user string, tlsOn bool) (identity.Identity, *pgError) {
 	ids := s.opts.Identities
+	id, known := ids.Lookup(user)
 	token, scramOK := ids.SCRAMToken(user)
-	_, known := ids.Lookup(user)
 	if scramOK || !known {
-		keys := s.decoyKeys(user)
+		var keys scramKeys
 		if scramOK {
 			keys = s.scram.get(user, string(token))
+		} else {
+			keys = s.decoyKeys(user)
 		}
 		if perr := s.scramExchange(conn, r, keys, user); perr != nil {
 			return identity.Identity{}, perr
 		}
 		if !known {
-			return identity.Identity{}, badPassword(user) // unreachable in practice: the decoy proof never matches
+			// The decoy proof never matches; this keeps an unknown name
+			// from logging in even if it someday did.
+			return identity.Identity{}, badPassword(user)
 		}
-		id, _ := ids.Lookup(user)
 		return id, nil
 	}
 	if !tlsOn && !isLoopback(conn) {
@@ -60,7 +63,7 @@ func (s *Server) authenticate(conn net.Conn, r *reader, user string, tlsOn bool)
 	if !ok {
 		return identity.Identity{}, fatal(codeProtocolViolation, "dbward: invalid password packet", "")
 	}
-	id, err := ids.VerifyToken(user, pw)
+	id, err = ids.VerifyToken(user, pw)
 	if err != nil {
 		return identity.Identity{}, badPassword(user)
 	}
