@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Malformed messages after login end that session with a clear FATAL;
@@ -48,5 +49,65 @@ func TestMalformedMessagesMidSession(t *testing.T) {
 				t.Fatalf("another session broke: %d %v", n, err)
 			}
 		})
+	}
+}
+
+// A fast-path FunctionCall names its function only by OID, so dbward
+// refuses it with 42501 and the session goes on, as after any error.
+func TestFastPathFunctionCallRefused(t *testing.T) {
+	e := startProxy(t, nil)
+	ctx := context.Background()
+	pc, err := pgconn.Connect(ctx, e.url(alice, aliceToken, "shopdev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Conn.Close()
+	hc.Conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// FunctionCall: oid 1299 (now()), no argument formats, no arguments, text result.
+	call, _ := (&pgproto3.FunctionCall{Function: 1299, ResultFormatCode: 0}).Encode(nil)
+	if _, err := hc.Conn.Write(call); err != nil {
+		t.Fatal(err)
+	}
+	fe := pgproto3.NewFrontend(hc.Conn, hc.Conn)
+	var sawRefusal bool
+	for {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.FunctionCallResponse:
+			t.Fatal("the function call ran")
+		case *pgproto3.ErrorResponse:
+			sawRefusal = m.Code == "42501" && strings.Contains(m.Message, "fastpath_function_call")
+			if !sawRefusal {
+				t.Fatalf("want 42501 fastpath_function_call, got %s %q", m.Code, m.Message)
+			}
+		case *pgproto3.ReadyForQuery:
+			if !sawRefusal || m.TxStatus != 'I' {
+				t.Fatalf("ReadyForQuery %q after refusal %v", m.TxStatus, sawRefusal)
+			}
+			// The session is still usable.
+			fe.Send(&pgproto3.Query{String: "SELECT 1"})
+			if err := fe.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				m, err := fe.Receive()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := m.(*pgproto3.ErrorResponse); ok {
+					t.Fatalf("query after refusal failed: %+v", m)
+				}
+				if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+					return
+				}
+			}
+		}
 	}
 }
