@@ -6,7 +6,9 @@
 //
 // framing.go cuts the byte stream into messages without decoding them;
 // startup.go and auth.go run the startup phase; session.go owns a
-// connection pair; relay.go moves messages in both directions; judge.go
+// connection pair; relay.go decides what each message becomes in either
+// direction and relays with two goroutines; loop_linux.go and
+// relay_loop_linux.go relay the same way on an epoll event loop; judge.go
 // asks analyze and policy about each statement; denials.go makes a refused
 // statement fail on the upstream as a server error would.
 //
@@ -43,10 +45,19 @@
 //
 // # Performance
 //
-// Each direction of a session is a goroutine blocked in Read. Per statement
-// that costs two reads that find data, two that find none (Go's netpoller
-// tries the read before it waits), two writes and the scheduler's wake-ups:
-// about ten system calls where PgBouncer's event loop makes six. Analysis
-// and policy are cached to well under a microsecond on the hot path; the
-// relay is where the remaining cost is.
+// On a small machine the system calls of relaying are nearly all of a
+// proxy's cost; analysis and policy are cached to well under a microsecond.
+// A goroutine per direction costs, per statement, two reads that find data,
+// two that find none (Go's netpoller tries the read before it waits), two
+// writes and the scheduler's wake-ups: about ten system calls. So sessions
+// on plain sockets are relayed by one event loop, as PgBouncer does: epoll
+// says which socket is ready, one read, one write — six system calls per
+// statement. A statement whose judging may wait (a catalog lookup, an
+// uncached policy evaluation, a long text) is judged on its own goroutine
+// while that session's client side pauses; the loop never waits on anything
+// but epoll. TLS sessions are relayed by goroutines (crypto/tls reads and
+// writes block), as are all sessions off Linux and with Options.Relay set to
+// RelayGoroutines. Backpressure: a side whose output is not yet taken by
+// its socket is not read from, so a session holds at most one read's worth
+// in flight.
 package pgwire

@@ -39,28 +39,9 @@ func (m *reader) buffered() int { return m.end - m.start }
 
 // fill makes sure n unread bytes are in the buffer.
 func (m *reader) fill(n int) error {
-	if m.end-m.start >= n {
-		return nil
-	}
-	if n > len(m.buf)-m.start {
-		// Move what is unread to the front, growing if it still won't fit.
-		if n > len(m.buf) {
-			size := len(m.buf) * 2
-			for size < n {
-				size *= 2
-			}
-			nb := make([]byte, size)
-			m.end = copy(nb, m.buf[m.start:m.end])
-			m.buf = nb
-		} else {
-			m.end = copy(m.buf, m.buf[m.start:m.end])
-		}
-		m.start = 0
-	}
+	m.room(n)
 	for m.end-m.start < n {
-		k, err := m.r.Read(m.buf[m.end:])
-		m.end += k
-		if err != nil {
+		if err := m.readSome(); err != nil {
 			if m.end-m.start >= n {
 				return nil
 			}
@@ -82,26 +63,79 @@ func (m *reader) compact() {
 }
 
 // next returns the next typed message: its type byte and the whole message,
-// header included, ready to be relayed as it is. The body is raw[5:].
+// header included, ready to be relayed as it is. The body is raw[5:]. It
+// reads from the stream until the message is whole.
 func (m *reader) next() (typ byte, raw []byte, err error) {
+	for {
+		typ, raw, ok, err := m.buffered1()
+		if err != nil || ok {
+			return typ, raw, err
+		}
+		if err := m.readSome(); err != nil {
+			if errors.Is(err, io.EOF) && m.end > m.start {
+				return 0, nil, io.ErrUnexpectedEOF
+			}
+			return 0, nil, err
+		}
+	}
+}
+
+// buffered1 returns the next message if it is wholly buffered, without
+// reading; ok is false when more must be read first. A length that cannot
+// be right is an error at once, before its bytes arrive.
+func (m *reader) buffered1() (typ byte, raw []byte, ok bool, err error) {
 	m.compact()
-	if err := m.fill(5); err != nil {
-		return 0, nil, err
+	if m.end-m.start < 5 {
+		m.room(5)
+		return 0, nil, false, nil
 	}
 	typ = m.buf[m.start]
 	n := int(int32(binary.BigEndian.Uint32(m.buf[m.start+1:])))
 	if n < 4 {
-		return 0, nil, fmt.Errorf("%w: type %q, length %d", errMalformed, typ, n)
+		return 0, nil, false, fmt.Errorf("%w: type %q, length %d", errMalformed, typ, n)
 	}
 	if n+1 > m.max {
-		return 0, nil, fmt.Errorf("%w: type %q, %d bytes (limit %d)", ErrMessageTooLarge, typ, n+1, m.max)
+		return 0, nil, false, fmt.Errorf("%w: type %q, %d bytes (limit %d)", ErrMessageTooLarge, typ, n+1, m.max)
 	}
-	if err := m.fill(n + 1); err != nil {
-		return 0, nil, err
+	if m.end-m.start < n+1 {
+		m.room(n + 1)
+		return 0, nil, false, nil
 	}
 	raw = m.buf[m.start : m.start+n+1]
 	m.start += n + 1
-	return typ, raw, nil
+	return typ, raw, true, nil
+}
+
+// readSome reads once from the stream into the free end of the buffer. The
+// bytes read count even when an error comes with them.
+func (m *reader) readSome() error {
+	if m.end == len(m.buf) {
+		m.room(m.end - m.start + 1)
+	}
+	k, err := m.r.Read(m.buf[m.end:])
+	m.end += k
+	return err
+}
+
+// room makes sure the buffer can hold n unread bytes without moving them
+// again: what is unread moves to the front, and the buffer grows if n
+// still does not fit.
+func (m *reader) room(n int) {
+	if n <= len(m.buf)-m.start {
+		return
+	}
+	if n > len(m.buf) {
+		size := len(m.buf) * 2
+		for size < n {
+			size *= 2
+		}
+		nb := make([]byte, size)
+		m.end = copy(nb, m.buf[m.start:m.end])
+		m.buf = nb
+	} else {
+		m.end = copy(m.buf, m.buf[m.start:m.end])
+	}
+	m.start = 0
 }
 
 // nextStartup returns the body of an untyped startup-phase packet

@@ -78,6 +78,24 @@ func FuzzReader(f *testing.F) {
 		if total > len(data) {
 			t.Fatalf("returned %d bytes from %d", total, len(data))
 		}
+		// The event loop's way — read once when told the socket is ready,
+		// take what is whole — must frame exactly as blocking reads do.
+		blocking := framed(newReader(bytes.NewReader(data), 4096).next)
+		nb := newReader(&stutter{data: data}, 4096)
+		polled := framed(func() (byte, []byte, error) {
+			for {
+				typ, raw, ok, err := nb.buffered1()
+				if err != nil || ok {
+					return typ, raw, err
+				}
+				if err := nb.readSome(); err != nil && !errors.Is(err, errStutter) {
+					return 0, nil, err
+				}
+			}
+		})
+		if !bytes.Equal(blocking, polled) {
+			t.Fatalf("polled framing differs:\n blocking %x\n polled   %x", blocking, polled)
+		}
 		s := newReader(bytes.NewReader(data), 4096)
 		for {
 			if _, err := s.nextStartup(); err != nil {
@@ -85,4 +103,39 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// framed concatenates what next returns until it fails.
+func framed(next func() (byte, []byte, error)) []byte {
+	var all []byte
+	for {
+		_, raw, err := next()
+		if err != nil {
+			return all
+		}
+		all = append(all, raw...)
+	}
+}
+
+var errStutter = errors.New("nothing yet")
+
+// stutter is a non-blocking socket's pattern: short reads of varying
+// size, with "nothing yet" between them.
+type stutter struct {
+	data []byte
+	n    int
+}
+
+func (s *stutter) Read(p []byte) (int, error) {
+	s.n++
+	if s.n%2 == 0 {
+		return 0, errStutter
+	}
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), len(s.data), 1+s.n%7*3)
+	copy(p, s.data[:k])
+	s.data = s.data[k:]
+	return k, nil
 }

@@ -98,9 +98,25 @@ func sha(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// eachRelay runs a test against a proxy with each way of relaying
+// sessions: the event loop (the default) and goroutines (TLS sessions,
+// other platforms).
+func eachRelay(t *testing.T, test func(t *testing.T, e *env)) {
+	for _, r := range []struct {
+		name  string
+		relay pgwire.Relay
+	}{{"loop", pgwire.RelayLoop}, {"goroutines", pgwire.RelayGoroutines}} {
+		t.Run(r.name, func(t *testing.T) { test(t, startProxyRelay(t, r.relay, nil)) })
+	}
+}
+
 // startProxy starts a proxy for the shared PostgreSQL; mutate may change
 // the config before it is used.
 func startProxy(t testing.TB, mutate func(*config.Config)) *env {
+	return startProxyRelay(t, pgwire.RelayLoop, mutate)
+}
+
+func startProxyRelay(t testing.TB, relay pgwire.Relay, mutate func(*config.Config)) *env {
 	t.Helper()
 	pg := pgtest.Shared(t)
 	ctx := context.Background()
@@ -143,7 +159,7 @@ identities:
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv, err := pgwire.New(pgwire.Options{Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: logger})
+	srv, err := pgwire.New(pgwire.Options{Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: logger, Relay: relay})
 	if err != nil {
 		t.Fatal(err)
 	}

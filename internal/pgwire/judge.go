@@ -2,30 +2,52 @@ package pgwire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/policy"
+	"github.com/dbward/dbward/internal/upstream"
 )
+
+// quickTextLimit bounds the statements quick judging parses itself; longer
+// ones are judged off the event loop, so one huge statement cannot stall
+// other sessions.
+const quickTextLimit = 8 << 10
 
 // judge decides whether a query string may run. It returns nil to let it
 // through, or the error the client gets instead. Every statement of a
 // multi-statement string is judged; the strictest decision applies to the
 // whole string, so none of it runs unless all of it may. Anything that
 // cannot be decided (policy or catalog failure) refuses the statement.
-func (ss *session) judge(ctx context.Context, text string) *pgError {
+//
+// With quick set, judge never waits: when deciding would need a catalog
+// lookup, an uncached policy evaluation or a long parse, it returns
+// decided=false and has changed nothing; the caller judges again without
+// quick where waiting is fine. Without quick, decided is always true.
+func (ss *session) judge(ctx context.Context, text string, quick bool) (_ *pgError, decided bool) {
+	if quick && len(text) > quickTextLimit {
+		return nil, false
+	}
 	stmts := ss.srv.opts.Analyzer.Analyze(text)
 	if len(stmts) == 0 {
-		return nil // empty query: the server answers EmptyQueryResponse
+		return nil, true // empty query: the server answers EmptyQueryResponse
 	}
 	stmts = ss.resolvePrepared(stmts)
-	stmts, err := analyze.Resolve(ctx, stmts, ss.catalog)
+	var catalog analyze.Catalog = ss.catalog
+	if quick {
+		catalog = cachedCatalog{ss.catalog}
+	}
+	stmts, err := analyze.Resolve(ctx, stmts, catalog)
+	if quick && errors.Is(err, upstream.ErrNotCached) {
+		return nil, false
+	}
 	if err != nil {
 		ss.srv.log.Error("catalog lookup failed", "datastore", ss.ds.Name, "err", err)
 		return &pgError{Severity: "ERROR", Code: codeInternalError,
 			Message: "dbward: cannot judge the statement: the database catalog could not be read",
-			Hint:    "the statement was not run; try again, and tell the operator if it persists"}
+			Hint:    "the statement was not run; try again, and tell the operator if it persists"}, true
 	}
 	in := policy.Input{
 		Identity: policy.Identity{Name: ss.id.Name, Kind: string(ss.id.Kind), Groups: ss.id.Groups,
@@ -38,12 +60,17 @@ func (ss *session) judge(ctx context.Context, text string) *pgError {
 	var worst policy.Decision
 	for i := range stmts {
 		in.Statement = &stmts[i]
-		d, err := ss.srv.opts.Policy.Decide(ctx, &in)
-		if err != nil {
+		var d policy.Decision
+		if quick {
+			var ok bool
+			if d, ok = ss.srv.opts.Policy.Cached(&in); !ok {
+				return nil, false
+			}
+		} else if d, err = ss.srv.opts.Policy.Decide(ctx, &in); err != nil {
 			ss.srv.log.Error("policy evaluation failed", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
 			return &pgError{Severity: "ERROR", Code: codeInternalError,
 				Message: "dbward: cannot judge the statement: policy evaluation failed",
-				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"}
+				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"}, true
 		}
 		if i == 0 {
 			worst = d
@@ -53,11 +80,19 @@ func (ss *session) judge(ctx context.Context, text string) *pgError {
 	}
 	if worst.Action == policy.Allow {
 		ss.remember(stmts)
-		return nil
+		return nil, true
 	}
 	ss.srv.log.Info("statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name,
 		"action", string(worst.Action), "rule", worst.Rule)
-	return refusal(worst)
+	return refusal(worst), true
+}
+
+// cachedCatalog answers from the catalog's cache only, so that quick
+// judging never waits on the database.
+type cachedCatalog struct{ c *upstream.Catalog }
+
+func (q cachedCatalog) FunctionMayWrite(_ context.Context, name string) (bool, error) {
+	return q.c.Cached(name)
 }
 
 // refusal is the error a client gets for a deny or approve decision.

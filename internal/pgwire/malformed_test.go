@@ -13,8 +13,9 @@ import (
 
 // Malformed messages after login end that session with a clear FATAL;
 // other sessions go on as if nothing happened.
-func TestMalformedMessagesMidSession(t *testing.T) {
-	e := startProxy(t, nil)
+func TestMalformedMessagesMidSession(t *testing.T) { eachRelay(t, testMalformedMessagesMidSession) }
+
+func testMalformedMessagesMidSession(t *testing.T, e *env) {
 	resetDB(t, e.pg, "shop_prod")
 	ctx := context.Background()
 	bystander := e.connect(t, bob, bobToken, "shop")
@@ -54,8 +55,9 @@ func TestMalformedMessagesMidSession(t *testing.T) {
 
 // A fast-path FunctionCall names its function only by OID, so dbward
 // refuses it with 42501 and the session goes on, as after any error.
-func TestFastPathFunctionCallRefused(t *testing.T) {
-	e := startProxy(t, nil)
+func TestFastPathFunctionCallRefused(t *testing.T) { eachRelay(t, testFastPathFunctionCallRefused) }
+
+func testFastPathFunctionCallRefused(t *testing.T, e *env) {
 	ctx := context.Background()
 	pc, err := pgconn.Connect(ctx, e.url(alice, aliceToken, "shopdev"))
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 
 // A denial inside a transaction block leaves it aborted exactly as a server
 // error would: later statements fail with 25P02 and COMMIT rolls back.
-func TestDenialAbortsTransaction(t *testing.T) {
-	e := startProxy(t, nil)
+func TestDenialAbortsTransaction(t *testing.T) { eachRelay(t, testDenialAbortsTransaction) }
+
+func testDenialAbortsTransaction(t *testing.T, e *env) {
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec} {
 		t.Run(mode.String(), func(t *testing.T) {
 			resetDB(t, e.pg, "shop_prod")
@@ -62,8 +63,9 @@ func mustExec(t *testing.T, c *pgx.Conn, sql string, args ...any) {
 // A pipeline (one Sync) with a denied statement in the middle behaves as if
 // the server had raised the error there: earlier results arrive, later
 // statements are skipped.
-func TestPipelineWithDenial(t *testing.T) {
-	e := startProxy(t, nil)
+func TestPipelineWithDenial(t *testing.T) { eachRelay(t, testPipelineWithDenial) }
+
+func testPipelineWithDenial(t *testing.T, e *env) {
 	resetDB(t, e.pg, "shop_prod")
 	ctx := context.Background()
 	c := e.connect(t, bob, bobToken, "shop")
@@ -124,8 +126,9 @@ func TestPipelineWithDenial(t *testing.T) {
 	}
 }
 
-func TestCopyThroughProxy(t *testing.T) {
-	e := startProxy(t, nil)
+func TestCopyThroughProxy(t *testing.T) { eachRelay(t, testCopyThroughProxy) }
+
+func testCopyThroughProxy(t *testing.T, e *env) {
 	resetDB(t, e.pg, "shop_prod")
 	ctx := context.Background()
 	c := e.connect(t, bob, bobToken, "shop")
@@ -157,8 +160,9 @@ func TestCopyThroughProxy(t *testing.T) {
 	}
 }
 
-func TestNoticesAndNotifications(t *testing.T) {
-	e := startProxy(t, nil)
+func TestNoticesAndNotifications(t *testing.T) { eachRelay(t, testNoticesAndNotifications) }
+
+func testNoticesAndNotifications(t *testing.T, e *env) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var notices []string
@@ -199,8 +203,9 @@ func TestNoticesAndNotifications(t *testing.T) {
 	}
 }
 
-func TestCancel(t *testing.T) {
-	e := startProxy(t, nil)
+func TestCancel(t *testing.T) { eachRelay(t, testCancel) }
+
+func testCancel(t *testing.T, e *env) {
 	c := e.connect(t, bob, bobToken, "shop")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -233,8 +238,9 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestConcurrentSessions(t *testing.T) {
-	e := startProxy(t, nil)
+func TestConcurrentSessions(t *testing.T) { eachRelay(t, testConcurrentSessions) }
+
+func testConcurrentSessions(t *testing.T, e *env) {
 	const n = 200
 	ctx := context.Background()
 	conns := make([]*pgx.Conn, n)
@@ -277,8 +283,9 @@ func TestConcurrentSessions(t *testing.T) {
 
 // Stopping dbward ends open sessions with FATAL 57P01, as a server
 // shutting down does.
-func TestShutdownTellsClients(t *testing.T) {
-	e := startProxy(t, nil)
+func TestShutdownTellsClients(t *testing.T) { eachRelay(t, testShutdownTellsClients) }
+
+func testShutdownTellsClients(t *testing.T, e *env) {
 	ctx := context.Background()
 	conns := []*pgx.Conn{e.connect(t, bob, bobToken, "shop"), e.connect(t, alice, aliceToken, "shopdev")}
 	e.stop()

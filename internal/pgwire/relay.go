@@ -9,57 +9,113 @@ import (
 // flushAt is how much relayed data may wait for more before it is written.
 const flushAt = 64 << 10
 
-// clientToServer relays client messages to the upstream, judging every
-// statement first. Statements arrive in Query (simple protocol) and Parse
-// (extended protocol) messages; FunctionCall (fast path) is refused since
-// what it runs is only an OID. Everything else — Bind, Execute, Describe,
-// Sync, COPY data — is relayed as it is: it can only run what a judged
-// Parse or Query defined. Writes are batched while the client has more
-// messages in flight, so pipelines stay pipelines.
+// step is what a relay does after one client message.
+type step int
+
+const (
+	stepOn   step = iota // go on with the next message
+	stepSlow             // quick judging could not decide; nothing was appended
+	stepEnd              // Terminate: forward what is pending, then end quietly
+)
+
+// fromClient appends to out what the upstream gets for one client message.
+// Statements arrive in Query (simple protocol) and Parse (extended
+// protocol) messages and are judged first; FunctionCall (fast path) is
+// refused since what it runs is only an OID. Everything else — Bind,
+// Execute, Describe, Sync, COPY data — is relayed as it is: it can only run
+// what a judged Parse or Query defined. With quick set, judging that would
+// have to wait (catalog lookups, uncached policy evaluation) is not done:
+// the result is stepSlow and the caller judges elsewhere. A non-nil error
+// ends the session with that FATAL.
+func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []byte, quick bool) ([]byte, step, *pgError) {
+	switch typ {
+	case 'Q':
+		text, _, ok := cstring(raw[5:])
+		if !ok {
+			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Query message", "")
+		}
+		perr, decided := ss.judge(ctx, text, quick)
+		switch {
+		case !decided:
+			return out, stepSlow, nil
+		case perr != nil:
+			return ss.denials.appendQuery(out, perr), stepOn, nil
+		}
+	case 'P':
+		name, rest, ok := cstring(raw[5:])
+		text, _, ok2 := cstring(rest)
+		if !ok || !ok2 {
+			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Parse message", "")
+		}
+		perr, decided := ss.judge(ctx, text, quick)
+		switch {
+		case !decided:
+			return out, stepSlow, nil
+		case perr != nil:
+			return ss.denials.appendParse(out, name, perr), stepOn, nil
+		}
+	case 'F':
+		return ss.denials.appendQuery(out, &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+			Message: "dbward: blocked by fastpath_function_call: the fast-path function call protocol is not allowed",
+			Hint:    "call the function with SELECT instead, so dbward can judge it"}), stepOn, nil
+	case 'X':
+		return append(out, raw...), stepEnd, nil
+	}
+	return append(out, raw...), stepOn, nil
+}
+
+// fromServer appends to out what the client gets for one upstream message,
+// keeping track of the transaction status and replacing the errors that
+// stand for denials. fatal is true for the upstream's own FATAL: the
+// session is ending and that is the message the client should see, so the
+// caller writes out at once and silences the session.
+func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, fatal bool) {
+	switch typ {
+	case 'E':
+		if isFatal(raw) {
+			return append(out, raw...), true
+		}
+		return ss.denials.rewrite(out, raw), false
+	case 'Z':
+		if len(raw) >= 6 {
+			ss.txStatus.Store(uint32(raw[5]))
+		}
+	case 'S':
+		// SET application_name changes what policies see as the session's.
+		if name, rest, ok := cstring(raw[5:]); ok && name == "application_name" {
+			if v, _, ok := cstring(rest); ok {
+				ss.appName.Store(&v)
+			}
+		}
+	}
+	return append(out, raw...), false
+}
+
+// clientToServer relays client messages to the upstream (goroutine
+// relay). Writes are batched while the client has more messages in
+// flight, so pipelines stay pipelines.
 func (ss *session) clientToServer(ctx context.Context) {
 	out := make([]byte, 0, 8<<10)
 	for {
 		typ, raw, err := ss.cr.next()
 		if err != nil {
-			ss.clientReadFailed(err)
+			if perr := ss.clientReadError(err); perr != nil {
+				ss.terminate(perr)
+			}
 			ss.silence()
 			return
 		}
-		switch typ {
-		case 'Q':
-			text, _, ok := cstring(raw[5:])
-			if !ok {
-				ss.terminate(fatal(codeProtocolViolation, "dbward: invalid Query message", ""))
-				return
-			}
-			if perr := ss.judge(ctx, text); perr != nil {
-				out = ss.denials.appendQuery(out, perr)
-			} else {
-				out = append(out, raw...)
-			}
-		case 'P':
-			name, rest, ok := cstring(raw[5:])
-			text, _, ok2 := cstring(rest)
-			if !ok || !ok2 {
-				ss.terminate(fatal(codeProtocolViolation, "dbward: invalid Parse message", ""))
-				return
-			}
-			if perr := ss.judge(ctx, text); perr != nil {
-				out = ss.denials.appendParse(out, name, perr)
-			} else {
-				out = append(out, raw...)
-			}
-		case 'F':
-			out = ss.denials.appendQuery(out, &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
-				Message: "dbward: blocked by fastpath_function_call: the fast-path function call protocol is not allowed",
-				Hint:    "call the function with SELECT instead, so dbward can judge it"})
-		case 'X':
+		var st step
+		var perr *pgError
+		out, st, perr = ss.fromClient(ctx, out, typ, raw, false)
+		if perr != nil {
+			ss.terminate(perr)
+			return
+		}
+		if st == stepEnd {
 			ss.silence()
-			out = append(out, raw...)
 			ss.up.Write(out)
 			return
-		default:
-			out = append(out, raw...)
 		}
 		if ss.cr.buffered() == 0 || len(out) >= flushAt {
 			if _, err := ss.up.Write(out); err != nil {
@@ -71,8 +127,7 @@ func (ss *session) clientToServer(ctx context.Context) {
 	}
 }
 
-// serverToClient relays upstream messages to the client, keeping track of
-// the transaction status and replacing the errors that stand for denials.
+// serverToClient relays upstream messages to the client (goroutine relay).
 func (ss *session) serverToClient() {
 	out := make([]byte, 0, 8<<10)
 	for {
@@ -84,33 +139,12 @@ func (ss *session) serverToClient() {
 			ss.terminate(ss.upstreamLost(err))
 			return
 		}
-		switch typ {
-		case 'E':
-			if isFatal(raw) {
-				// The upstream is ending the session and says why; that is
-				// the message the client should see, not dbward's.
-				out = append(out, raw...)
-				ss.writeClient(out)
-				ss.silence()
-				out = out[:0]
-				continue
-			}
-			out = ss.denials.rewrite(out, raw)
-		case 'Z':
-			if len(raw) >= 6 {
-				ss.txStatus.Store(uint32(raw[5]))
-			}
-			out = append(out, raw...)
-		case 'S':
-			// SET application_name changes what policies see as the session's.
-			if name, rest, ok := cstring(raw[5:]); ok && name == "application_name" {
-				if v, _, ok := cstring(rest); ok {
-					ss.appName.Store(&v)
-				}
-			}
-			out = append(out, raw...)
-		default:
-			out = append(out, raw...)
+		var fatal bool
+		if out, fatal = ss.fromServer(out, typ, raw); fatal {
+			ss.writeClient(out)
+			ss.silence()
+			out = out[:0]
+			continue
 		}
 		if ss.ur.buffered() == 0 || len(out) >= flushAt {
 			if err := ss.writeClient(out); err != nil {
@@ -128,16 +162,19 @@ func isFatal(raw []byte) bool {
 	return len(body) > 1 && body[0] == 'S' && (bytes.HasPrefix(body[1:], []byte("FATAL\x00")) || bytes.HasPrefix(body[1:], []byte("PANIC\x00")))
 }
 
-func (ss *session) clientReadFailed(err error) {
+// clientReadError is what the client is told when reading from it failed:
+// nil when it is just gone.
+func (ss *session) clientReadError(err error) *pgError {
 	switch {
 	case quietEnd(err):
 	case errors.Is(err, ErrMessageTooLarge):
-		ss.terminate(fatal(codeProtocolViolation, "dbward: message too large", "send smaller messages (large COPY data in chunks)"))
+		return fatal(codeProtocolViolation, "dbward: message too large", "send smaller messages (large COPY data in chunks)")
 	case errors.Is(err, errMalformed):
-		ss.terminate(fatal(codeProtocolViolation, "dbward: invalid message length", ""))
+		return fatal(codeProtocolViolation, "dbward: invalid message length", "")
 	default:
 		ss.srv.log.Info("client read failed", "identity", ss.id.Name, "err", err)
 	}
+	return nil
 }
 
 func (ss *session) upstreamLost(err error) *pgError {

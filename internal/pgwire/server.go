@@ -35,7 +35,21 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxMessageSize bounds one client or server message. If zero, 256 MiB.
 	MaxMessageSize int
+	// Relay chooses how sessions are relayed; the zero value is the event
+	// loop where the platform and the connection allow it.
+	Relay Relay
 }
+
+// Relay is how sessions are relayed.
+type Relay int
+
+const (
+	// RelayLoop relays plain-socket sessions on one epoll event loop (Linux)
+	// and TLS sessions with goroutines.
+	RelayLoop Relay = iota
+	// RelayGoroutines relays every session with two goroutines.
+	RelayGoroutines
+)
 
 // Server accepts client connections and runs a session for each.
 type Server struct {
@@ -46,6 +60,8 @@ type Server struct {
 	decoyOnce   sync.Once
 	decoySecret [32]byte
 	catalog     map[string]*upstream.Catalog // by datastore name
+
+	loop *eventLoop // relays plain-socket sessions; nil: goroutines relay all
 
 	mu       sync.Mutex
 	sessions map[uint32]*session // by the pid dbward gave the client
@@ -83,6 +99,18 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	if s.opts.Relay != RelayGoroutines {
+		loop, err := newEventLoop()
+		if err != nil {
+			s.log.Warn("no event loop; sessions are relayed by goroutines", "err", err)
+		}
+		s.loop = loop
+		defer func() {
+			if loop != nil {
+				loop.stop() // after shutdown: every session has ended
+			}
+		}()
+	}
 	var tempDelay time.Duration
 	for {
 		nc, err := ln.Accept()

@@ -53,18 +53,24 @@ type session struct {
 
 	endOnce sync.Once  // the client is told at most once why the session ends
 	clientW sync.Mutex // serialises writes to the client
+
+	// onLoop ends the session when it is relayed on the event loop; it
+	// reports false if the loop has stopped.
+	onLoop atomic.Pointer[func(*pgError) bool]
 }
 
 // run relays until the session ends.
 func (ss *session) run(ctx context.Context) {
 	defer ss.close() // however run ends, a panic included, both connections close
-	stop := context.AfterFunc(ctx, func() {
-		ss.terminate(fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment"))
-	})
+	stop := context.AfterFunc(ctx, func() { ss.terminate(shuttingDown()) })
 	defer stop()
 	hello := ss.greeting()
 	if _, err := ss.client.Write(hello); err != nil {
 		ss.close()
+		return
+	}
+	defer ss.srv.log.Info("session ended", "identity", ss.id.Name, "datastore", ss.ds.Name)
+	if ss.runOnLoop(ctx) {
 		return
 	}
 	done := make(chan struct{})
@@ -77,7 +83,10 @@ func (ss *session) run(ctx context.Context) {
 	ss.clientToServer(ctx)
 	ss.close()
 	<-done
-	ss.srv.log.Info("session ended", "identity", ss.id.Name, "datastore", ss.ds.Name)
+}
+
+func shuttingDown() *pgError {
+	return fatal(codeAdminShutdown, "dbward: the server is shutting down", "reconnect in a moment")
 }
 
 // greeting is what a PostgreSQL server sends after authentication:
@@ -97,6 +106,9 @@ func (ss *session) greeting() []byte {
 // has already ended (or been silenced because the client is gone, or the
 // upstream's own FATAL has been relayed).
 func (ss *session) terminate(why *pgError) {
+	if end := ss.onLoop.Load(); end != nil && (*end)(why) {
+		return
+	}
 	ss.endOnce.Do(func() {
 		ss.clientW.Lock()
 		// A client that does not read must not hold up shutdown.

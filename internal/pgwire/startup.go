@@ -115,8 +115,12 @@ func (s *Server) startup(ctx context.Context, nc net.Conn) (*session, *pgError) 
 // message's contents) and only this connection closes.
 func (s *Server) recoverSession(where string) {
 	if r := recover(); r != nil {
-		s.log.Error("BUG: panic in "+where+"; connection closed", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		s.logPanic(where, r)
 	}
+}
+
+func (s *Server) logPanic(where string, r any) {
+	s.log.Error("BUG: panic in "+where+"; connection closed", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 }
 
 func startupReadError(err error) *pgError {

@@ -132,6 +132,15 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
 	return d, nil
 }
 
+// Cached is Decide from the decision cache only: ok is false when in would
+// have to be evaluated. It never evaluates, so it is quick and cannot fail.
+func (e *Engine) Cached(in *Input) (d Decision, ok bool) {
+	if in == nil || in.Statement == nil || e.cache == nil {
+		return Decision{}, false
+	}
+	return e.cache.get(e.key(in))
+}
+
 // eval evaluates the prepared query for in.
 func (e *Engine) eval(ctx context.Context, in *Input) (Decision, error) {
 	if err := ctx.Err(); err != nil {

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,10 +18,15 @@ import (
 type Catalog struct {
 	ds *config.Datastore
 
-	mu    sync.Mutex
-	conn  *pgconn.PgConn
-	cache map[string]bool
+	mu   sync.Mutex // held while asking the database
+	conn *pgconn.PgConn
+
+	cacheMu sync.RWMutex // never held while waiting on the database
+	cache   map[string]bool
 }
+
+// ErrNotCached is Cached's answer for a name it has no answer for yet.
+var ErrNotCached = errors.New("upstream: catalog answer not cached")
 
 // NewCatalog returns a Catalog for the datastore; it connects on first use.
 func NewCatalog(ds *config.Datastore) *Catalog {
@@ -37,11 +43,11 @@ WHERE p.proname = $1 AND ($2 = '' OR n.nspname = $2)`
 // FunctionMayWrite reports whether the function name ("name" or
 // "schema.name", lower-case) may write. It implements analyze.Catalog.
 func (c *Catalog) FunctionMayWrite(ctx context.Context, name string) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if v, ok := c.cache[name]; ok {
+	if v, err := c.Cached(name); err == nil {
 		return v, nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	schema, fn := "", name
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		schema, fn = name[:i], name[i+1:]
@@ -62,15 +68,29 @@ func (c *Catalog) FunctionMayWrite(ctx context.Context, name string) (bool, erro
 		return true, fmt.Errorf("catalog lookup for %s: %w", c.ds.Name, res.Err)
 	}
 	v := len(res.Rows) != 1 || string(res.Rows[0][0]) != "f"
+	c.cacheMu.Lock()
 	c.cache[name] = v
+	c.cacheMu.Unlock()
+	return v, nil
+}
+
+// Cached is FunctionMayWrite from the cache only: ErrNotCached when the
+// database would have to be asked. It never waits on the database.
+func (c *Catalog) Cached(name string) (bool, error) {
+	c.cacheMu.RLock()
+	v, ok := c.cache[name]
+	c.cacheMu.RUnlock()
+	if !ok {
+		return true, ErrNotCached
+	}
 	return v, nil
 }
 
 // Invalidate forgets cached answers; the next lookups ask the catalog again.
 func (c *Catalog) Invalidate() {
-	c.mu.Lock()
+	c.cacheMu.Lock()
 	clear(c.cache)
-	c.mu.Unlock()
+	c.cacheMu.Unlock()
 }
 
 // Close closes the catalog's connection.
