@@ -26,7 +26,8 @@ var (
 	rounds   = flag.Int("rounds", 3, "rounds; targets alternate within each round")
 	scale    = flag.Int("scale", 10, "pgbench scale factor")
 	clients  = flag.Int("clients", 8, "clients for the throughput workloads")
-	dbward   = flag.String("dbward", "bin/dbward", "dbward binary")
+	dbward   = flag.String("dbward", "bin/dbward-bench", "dbward binary (a benchmark build: go build -tags dbward_bench)")
+	noAudit  = flag.Bool("no-audit-target", true, "also run dbward with its audit trail off, to show what auditing costs")
 	profile  = flag.String("cpuprofile", "", "have dbward write a CPU profile to this file")
 	only     = flag.String("only", "", "run only workloads whose name contains this")
 )
@@ -100,13 +101,20 @@ func run() error {
 		return err
 	}
 	defer stopBouncer()
-	ward, stopWard, err := startDbward(dir, pg)
+	ward, stopWard, err := startDbward(dir, pg, "dbward")
 	if err != nil {
 		return err
 	}
 	defer stopWard()
-
 	targets := []target{direct, bouncer, ward}
+	if *noAudit {
+		unaudited, stop, err := startDbward(dir, pg, "dbward-noaudit")
+		if err != nil {
+			return err
+		}
+		defer stop()
+		targets = append(targets, unaudited)
+	}
 	workloads := []workload{
 		{"select-only", *clients, []string{"-S"}, 1},
 		{"tpcb-like", *clients, nil, 7},
@@ -130,7 +138,7 @@ func run() error {
 					results[w.name] = map[string][]result{}
 				}
 				results[w.name][t.name] = append(results[w.name][t.name], res)
-				fmt.Printf("round %d  %-32s %-10s %9.0f tps  %7.3f ms  %5.1f µs proxy CPU/stmt\n", r+1, w.name, t.name, res.tps, res.latencyMs, res.cpuPerStmtUs)
+				fmt.Printf("round %d  %-32s %-14s %9.0f tps  %7.3f ms  %5.1f µs proxy CPU/stmt\n", r+1, w.name, t.name, res.tps, res.latencyMs, res.cpuPerStmtUs)
 			}
 		}
 	}
@@ -239,6 +247,14 @@ func report(workloads []workload, targets []target, results map[string]map[strin
 		}
 	}
 	tw.Flush()
+	if _, ok := results[workloads[0].name]["dbward-noaudit"]; !ok {
+		return
+	}
+	fmt.Println("\naudit on vs off (dbward TPS / dbward-noaudit TPS):")
+	for _, w := range workloads {
+		on, off := median(results[w.name]["dbward"]), median(results[w.name]["dbward-noaudit"])
+		fmt.Printf("  %-32s %.2f\n", w.name, on.tps/off.tps)
+	}
 }
 
 func numCPU() int {
@@ -249,9 +265,14 @@ func numCPU() int {
 	return strings.Count(string(b), "\nprocessor") + 1
 }
 
-// startDbward runs bin/dbward serve in front of pg with the built-in
-// guardrails and a prod datastore.
-func startDbward(dir string, pg *pgtest.Server) (target, func(), error) {
+// startDbward runs dbward serve in front of pg with the built-in
+// guardrails and a prod datastore; as "dbward-noaudit", with its audit
+// trail off (benchmark builds only), to measure what auditing costs.
+func startDbward(dir string, pg *pgtest.Server, name string) (target, func(), error) {
+	dir = filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return target{}, nil, err
+	}
 	port, err := pgtest.FreePort()
 	if err != nil {
 		return target{}, nil, err
@@ -273,7 +294,9 @@ identities:
 		return target{}, nil, err
 	}
 	args := []string{"serve", "--config", path}
-	if *profile != "" {
+	if name == "dbward-noaudit" {
+		args = append(args, "--no-audit")
+	} else if *profile != "" {
 		p, err := filepath.Abs(*profile)
 		if err != nil {
 			return target{}, nil, err
@@ -291,7 +314,7 @@ identities:
 		return target{}, nil, err
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); logf.Close() }
-	t := target{cmd.Process.Pid, "dbward", "127.0.0.1", port, "bench", benchToken, "bench"}
+	t := target{cmd.Process.Pid, name, "127.0.0.1", port, "bench", benchToken, "bench"}
 	if err := waitReady(t); err != nil {
 		stop()
 		log, _ := os.ReadFile(filepath.Join(dir, "dbward.log"))

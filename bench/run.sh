@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh --bench
-make -s build
+# A benchmark build: the same code, plus serve --no-audit for the audit-off target.
+CGO_ENABLED=1 go build -tags dbward_bench -o bin/dbward-bench ./cmd/dbward
 exec go run ./bench "$@"

@@ -54,13 +54,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer logf.Close()
-	srv, ln, err := newServer(ctx, cfg, slog.New(slog.NewJSONHandler(logf, nil)))
+	p, err := newProxy(ctx, cfg, w.ConfigPath, slog.New(slog.NewJSONHandler(logf, nil)), true)
 	if err != nil {
 		fmt.Fprintf(stderr, "dbward demo: %v\n(is another dbward running? choose another address with --listen)\n", err)
 		return 1
 	}
-	printDemo(stdout, w, ln.Addr().String(), logPath)
-	if err := srv.Serve(ctx, ln); err != nil {
+	printDemo(stdout, w, p.ln.Addr().String(), logPath)
+	if err := p.serve(ctx); err != nil {
 		fmt.Fprintln(stderr, "dbward demo:", err)
 		return 1
 	}
@@ -89,10 +89,15 @@ The same agent in dev, where the prod guardrails do not apply — allowed:
   %s -c "DELETE FROM orders WHERE status = 'refunded'"
 
 Your own rules go in %s (the third blocked query comes from there).
+
+Every login, statement, decision and outcome above is in the audit trail:
+  bin/dbward audit verify --config %s
+  bin/dbward audit prove --config %s --index 5
+
 Press Ctrl-C to stop dbward and PostgreSQL.
 `, addr, world.PG.Addr(), world.ConfigPath, logPath,
 		conn(demo.DBA, "shop"),
 		conn(demo.Agent, "shop"), conn(demo.Agent, "shop"), conn(demo.Agent, "shop"),
 		conn(demo.Agent, "shop_dev"),
-		filepath.Join(world.Dir, "policies"))
+		filepath.Join(world.Dir, "policies"), world.ConfigPath, world.ConfigPath)
 }

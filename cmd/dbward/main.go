@@ -28,6 +28,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the PostgreSQL proxy", runServe},
 		{"policy", "policy tools: dbward policy test", runPolicy},
+		{"audit", "audit trail: dbward audit verify|prove|search|tail|key", runAudit},
 		{"demo", "start a local PostgreSQL with sample data and dbward in front of it", runDemo},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "dbward", version); return exitOK }},
 	}

@@ -2,25 +2,41 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
+	"sort"
+	"strings"
 	"syscall"
 
+	"k8s.io/klog/v2"
+
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
 	"github.com/dbward/dbward/internal/pgwire"
 	"github.com/dbward/dbward/internal/policy"
 )
 
+// benchBuild is set in benchmark builds only (noaudit_bench.go).
+var benchBuild = false
+
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs, cfgPath := newFlags("serve", stderr)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until dbward stops (for performance work)")
+	noAudit := new(bool)
+	if benchBuild {
+		noAudit = fs.Bool("no-audit", false, "benchmark builds only: record nothing, to measure what auditing costs")
+	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -42,13 +58,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, ln, err := newServer(ctx, cfg, log)
+	p, err := newProxy(ctx, cfg, *cfgPath, log, !*noAudit)
 	if err != nil {
 		fmt.Fprintf(stderr, "dbward: %v\n", err)
 		return exitUsage
 	}
-	log.Info("dbward serving", "postgres", ln.Addr().String(), "datastores", len(cfg.Datastores), "identities", len(cfg.Identities))
-	if err := srv.Serve(ctx, ln); err != nil {
+	log.Info("dbward serving", "postgres", p.ln.Addr().String(), "datastores", len(cfg.Datastores),
+		"identities", len(cfg.Identities), "audit", cfg.Audit.Dir)
+	if err := p.serve(ctx); err != nil {
 		log.Error("serve failed", "err", err)
 		return 1
 	}
@@ -56,26 +73,106 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// newServer builds everything a proxy needs from a validated config and
-// opens its listener.
-func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgwire.Server, net.Listener, error) {
+// proxy is a ready-to-serve dbward: server, listener and audit trail.
+type proxy struct {
+	srv   *pgwire.Server
+	ln    net.Listener
+	trail *audit.Trail
+}
+
+// serve serves until ctx ends, then closes the trail after the last
+// session has ended (their last records included).
+func (p *proxy) serve(ctx context.Context) error {
+	err := p.srv.Serve(ctx, p.ln)
+	if p.trail == nil {
+		return err
+	}
+	if cerr := p.trail.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the audit trail: %w", cerr)
+	}
+	return err
+}
+
+// newProxy builds everything a proxy needs from a validated config (read
+// from cfgPath), opens its audit trail and its listener, and records what
+// configuration and policies it runs with. Without audited (benchmark
+// builds only) nothing is recorded.
+func newProxy(ctx context.Context, cfg *config.Config, cfgPath string, log *slog.Logger, audited bool) (*proxy, error) {
+	if !audited {
+		log.Warn("AUDIT DISABLED: this benchmark build records nothing")
+		return newProxyWith(ctx, cfg, log, nil)
+	}
+	klog.SetSlogLogger(log) // the Merkle log library logs through klog: into dbward's log, not the terminal
+	trail, err := audit.Open(ctx, audit.Options{Dir: cfg.Audit.Dir, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("opening the audit trail: %w", err)
+	}
+	for _, ev := range []audit.Event{
+		{Type: audit.TypeConfigChange, Change: digestOf([]string{cfgPath}, "")},
+		{Type: audit.TypePolicyReload, Change: digestOf(cfg.Policy.Paths, ".rego")},
+	} {
+		if _, err := trail.Append(&ev, true); err != nil {
+			trail.Close()
+			return nil, fmt.Errorf("recording the configuration in the audit trail: %w", err)
+		}
+	}
+	p, err := newProxyWith(ctx, cfg, log, trail)
+	if err != nil {
+		trail.Close()
+	}
+	return p, err
+}
+
+func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, trail *audit.Trail) (*proxy, error) {
 	ids, err := identity.NewStore(cfg.Identities)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	pol, err := policy.New(ctx, policy.Options{Paths: cfg.Policy.Paths})
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading policies: %w", err)
+		return nil, fmt.Errorf("loading policies: %w", err)
 	}
 	srv, err := pgwire.New(pgwire.Options{
-		Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: log,
+		Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: log, Audit: trail,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen.Postgres)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen.postgres: %w", err)
+		return nil, fmt.Errorf("listen.postgres: %w", err)
 	}
-	return srv, ln, nil
+	return &proxy{srv: srv, ln: ln, trail: trail}, nil
+}
+
+// digestOf describes the files at paths (directories: their files ending
+// in ext, recursively) for a config or policy record: where from, and the
+// sha256 of their names and contents in order.
+func digestOf(paths []string, ext string) audit.Change {
+	h := sha256.New()
+	var files []string
+	for _, p := range paths {
+		filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ext) {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	sort.Strings(files)
+	var problems []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	c := audit.Change{Source: strings.Join(paths, ", "), Digest: hex.EncodeToString(h.Sum(nil))}
+	if len(paths) == 0 {
+		c.Source = "(built-in policies only)"
+	}
+	c.Error = strings.Join(problems, "; ")
+	return c
 }

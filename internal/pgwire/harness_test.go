@@ -102,13 +102,15 @@ func sha(s string) string {
 // sessions: the event loop (the default) and goroutines (TLS sessions,
 // other platforms).
 func eachRelay(t *testing.T, test func(t *testing.T, e *env)) {
-	for _, r := range []struct {
-		name  string
-		relay pgwire.Relay
-	}{{"loop", pgwire.RelayLoop}, {"goroutines", pgwire.RelayGoroutines}} {
+	for _, r := range relays {
 		t.Run(r.name, func(t *testing.T) { test(t, startProxyRelay(t, r.relay, nil)) })
 	}
 }
+
+var relays = []struct {
+	name  string
+	relay pgwire.Relay
+}{{"loop", pgwire.RelayLoop}, {"goroutines", pgwire.RelayGoroutines}}
 
 // startProxy starts a proxy for the shared PostgreSQL; mutate may change
 // the config before it is used.
@@ -117,6 +119,12 @@ func startProxy(t testing.TB, mutate func(*config.Config)) *env {
 }
 
 func startProxyRelay(t testing.TB, relay pgwire.Relay, mutate func(*config.Config)) *env {
+	return startProxyWith(t, pgwire.Options{Relay: relay}, mutate)
+}
+
+// startProxyWith starts a proxy with opts (Relay, Audit) on top of the
+// test configuration.
+func startProxyWith(t testing.TB, opts pgwire.Options, mutate func(*config.Config)) *env {
 	t.Helper()
 	pg := pgtest.Shared(t)
 	ctx := context.Background()
@@ -159,7 +167,8 @@ identities:
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv, err := pgwire.New(pgwire.Options{Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: logger, Relay: relay})
+	opts.Config, opts.Identities, opts.Analyzer, opts.Policy, opts.Logger = cfg, ids, analyze.New(analyze.Options{}), pol, logger
+	srv, err := pgwire.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

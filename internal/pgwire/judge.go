@@ -16,8 +16,16 @@ import (
 // other sessions.
 const quickTextLimit = 8 << 10
 
-// judge decides whether a query string may run. It returns nil to let it
-// through, or the error the client gets instead. Every statement of a
+// verdict is what judging a query string found and decided.
+type verdict struct {
+	stmts    []analyze.Statement // the statements of the string (shared with caches: read only)
+	decision policy.Decision     // the strictest decision of them all
+	intent   map[string]string
+	refusal  *pgError // nil: the string may run
+}
+
+// judge decides whether a query string may run. Its verdict's refusal is
+// nil to let it through, or the error the client gets instead. Every statement of a
 // multi-statement string is judged; the strictest decision applies to the
 // whole string, so none of it runs unless all of it may. Anything that
 // cannot be decided (policy or catalog failure) refuses the statement.
@@ -26,13 +34,13 @@ const quickTextLimit = 8 << 10
 // lookup, an uncached policy evaluation or a long parse, it returns
 // decided=false and has changed nothing; the caller judges again without
 // quick where waiting is fine. Without quick, decided is always true.
-func (ss *session) judge(ctx context.Context, text string, quick bool) (_ *pgError, decided bool) {
+func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdict, decided bool) {
 	if quick && len(text) > quickTextLimit {
-		return nil, false
+		return verdict{}, false
 	}
 	stmts := ss.srv.opts.Analyzer.Analyze(text)
 	if len(stmts) == 0 {
-		return nil, true // empty query: the server answers EmptyQueryResponse
+		return verdict{}, true // empty query: the server answers EmptyQueryResponse
 	}
 	stmts = ss.resolvePrepared(stmts)
 	var catalog analyze.Catalog = ss.catalog
@@ -41,13 +49,14 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ *pgErr
 	}
 	stmts, err := analyze.Resolve(ctx, stmts, catalog)
 	if quick && errors.Is(err, upstream.ErrNotCached) {
-		return nil, false
+		return verdict{}, false
 	}
 	if err != nil {
 		ss.srv.log.Error("catalog lookup failed", "datastore", ss.ds.Name, "err", err)
-		return &pgError{Severity: "ERROR", Code: codeInternalError,
+		return verdict{stmts: stmts, refusal: &pgError{Severity: "ERROR", Code: codeInternalError,
 			Message: "dbward: cannot judge the statement: the database catalog could not be read",
-			Hint:    "the statement was not run; try again, and tell the operator if it persists"}, true
+			Hint:    "the statement was not run; try again, and tell the operator if it persists"},
+			decision: policy.Decision{Action: policy.Deny, Rule: "catalog_unavailable", Reason: "the database catalog could not be read"}}, true
 	}
 	in := policy.Input{
 		Identity: policy.Identity{Name: ss.id.Name, Kind: string(ss.id.Kind), Groups: ss.id.Groups,
@@ -64,13 +73,14 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ *pgErr
 		if quick {
 			var ok bool
 			if d, ok = ss.srv.opts.Policy.Cached(&in); !ok {
-				return nil, false
+				return verdict{}, false
 			}
 		} else if d, err = ss.srv.opts.Policy.Decide(ctx, &in); err != nil {
 			ss.srv.log.Error("policy evaluation failed", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
-			return &pgError{Severity: "ERROR", Code: codeInternalError,
+			return verdict{stmts: stmts, intent: in.Intent, refusal: &pgError{Severity: "ERROR", Code: codeInternalError,
 				Message: "dbward: cannot judge the statement: policy evaluation failed",
-				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"}, true
+				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"},
+				decision: policy.Decision{Action: policy.Deny, Rule: "policy_error", Reason: "policy evaluation failed"}}, true
 		}
 		if i == 0 {
 			worst = d
@@ -78,13 +88,15 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ *pgErr
 			worst = policy.Strictest(worst, d)
 		}
 	}
+	v := verdict{stmts: stmts, decision: worst, intent: in.Intent}
 	if worst.Action == policy.Allow {
 		ss.remember(stmts)
-		return nil, true
+		return v, true
 	}
 	ss.srv.log.Info("statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name,
 		"action", string(worst.Action), "rule", worst.Rule)
-	return refusal(worst), true
+	v.refusal = refusal(worst)
+	return v, true
 }
 
 // cachedCatalog answers from the catalog's cache only, so that quick

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+
+	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/policy"
 )
 
 // flushAt is how much relayed data may wait for more before it is written.
@@ -28,40 +31,114 @@ const (
 // the result is stepSlow and the caller judges elsewhere. A non-nil error
 // ends the session with that FATAL.
 func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []byte, quick bool) ([]byte, step, *pgError) {
+	now := monoNow()
 	switch typ {
 	case 'Q':
 		text, _, ok := cstring(raw[5:])
 		if !ok {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Query message", "")
 		}
-		perr, decided := ss.judge(ctx, text, quick)
-		switch {
-		case !decided:
+		v, decided := ss.judge(ctx, text, quick)
+		if !decided {
 			return out, stepSlow, nil
-		case perr != nil:
-			return ss.denials.appendQuery(out, perr), stepOn, nil
 		}
+		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'P':
 		name, rest, ok := cstring(raw[5:])
 		text, _, ok2 := cstring(rest)
 		if !ok || !ok2 {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Parse message", "")
 		}
-		perr, decided := ss.judge(ctx, text, quick)
-		switch {
-		case !decided:
+		v, decided := ss.judge(ctx, text, quick)
+		if !decided {
 			return out, stepSlow, nil
-		case perr != nil:
-			return ss.denials.appendParse(out, name, perr), stepOn, nil
 		}
+		ss.flight.forwarded('P', nil, now)
+		if v.refusal != nil {
+			delete(ss.parsed, name)
+			ss.recordStatements(&v, false) // it runs nothing, recorded or not
+			return ss.denials.appendParse(out, name, v.refusal), stepOn, nil
+		}
+		if ss.parsed == nil {
+			ss.parsed, ss.portals = map[string]*parsedStmt{}, map[string]*parsedStmt{}
+		}
+		ss.parsed[name] = &parsedStmt{v: v}
+	case 'B':
+		portal, stmt, ok := bindNames(raw)
+		if !ok {
+			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Bind message", "")
+		}
+		if p := ss.parsed[stmt]; p != nil {
+			ss.portals[portal] = p
+		} else {
+			delete(ss.portals, portal)
+		}
+		ss.flight.forwarded('B', nil, now)
+	case 'E':
+		portal, _, ok := cstring(raw[5:])
+		if !ok {
+			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Execute message", "")
+		}
+		v := unknownPortal(portal)
+		if p := ss.portals[portal]; p != nil {
+			v = p.v
+		}
+		return ss.runOrRefuse(out, raw, &v, quick)
+	case 'C':
+		if kind, name, ok := closeTarget(raw); ok && kind == 'S' {
+			delete(ss.parsed, name)
+		} else if ok && kind == 'P' {
+			delete(ss.portals, name)
+		}
+		ss.flight.forwarded('C', nil, now)
+	case 'D', 'S':
+		ss.flight.forwarded(typ, nil, now)
 	case 'F':
-		return ss.denials.appendQuery(out, &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
-			Message: "dbward: blocked by fastpath_function_call: the fast-path function call protocol is not allowed",
-			Hint:    "call the function with SELECT instead, so dbward can judge it"}), stepOn, nil
+		v := verdict{stmts: []analyze.Statement{{Text: "(fast-path function call)", Kind: analyze.KindUnknown, Command: "FUNCTION CALL"}},
+			decision: policy.Decision{Action: policy.Deny, Rule: "fastpath_function_call", Reason: "the fast-path function call protocol is not allowed"},
+			refusal: &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+				Message: "dbward: blocked by fastpath_function_call: the fast-path function call protocol is not allowed",
+				Hint:    "call the function with SELECT instead, so dbward can judge it"}}
+		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'X':
 		return append(out, raw...), stepEnd, nil
 	}
 	return append(out, raw...), stepOn, nil
+}
+
+// runOrRefuse forwards raw — a Query or an Execute, judged as v — once its
+// statements are recorded, or in its place what makes the upstream fail
+// with the client's error: the refusal, or "audit unavailable" when the
+// record could not be written. A record that must reach the disk first is
+// never waited for in quick mode: stepSlow.
+func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte, step, *pgError) {
+	perr := v.refusal
+	var seqs []uint64
+	if perr != nil {
+		ss.recordStatements(v, false) // it runs nothing, recorded or not
+	} else {
+		durable := needsDurable(v.stmts)
+		if durable && quick && ss.srv.opts.Audit != nil {
+			return out, stepSlow, nil
+		}
+		var err error
+		if seqs, err = ss.recordStatements(v, durable); err != nil {
+			perr = errAuditUnavailable
+		}
+	}
+	now := monoNow() // durations start when the statement leaves for the upstream
+	if perr == nil {
+		ss.flight.forwarded(raw[0], seqs, now)
+		return append(out, raw...), stepOn, nil
+	}
+	if raw[0] == 'E' {
+		// Inside the extended protocol a failing Parse stands for the
+		// Execute: the upstream answers it with the error and skips to Sync.
+		ss.flight.forwarded('P', nil, now)
+		return ss.denials.appendParse(out, "dbward_refused", perr), stepOn, nil
+	}
+	ss.flight.forwarded('Q', nil, now)
+	return ss.denials.appendQuery(out, perr), stepOn, nil
 }
 
 // fromServer appends to out what the client gets for one upstream message,
@@ -70,6 +147,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 // session is ending and that is the message the client should see, so the
 // caller writes out at once and silences the session.
 func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, fatal bool) {
+	if o, ok := ss.flight.answer(typ, raw, monoNow()); ok {
+		ss.recordOutcome(o)
+	}
 	switch typ {
 	case 'E':
 		if isFatal(raw) {

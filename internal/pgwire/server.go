@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
 	"github.com/dbward/dbward/internal/policy"
@@ -27,6 +28,9 @@ type Options struct {
 	Identities *identity.Store
 	Analyzer   *analyze.Analyzer
 	Policy     *policy.Engine
+	// Audit records every session and statement. Required by dbward serve;
+	// nil only in tests of other parts, where nothing is recorded.
+	Audit *audit.Trail
 
 	// TLS is the client-facing TLS config. If nil, one is built from
 	// Config.TLS (a self-signed certificate when none is configured).

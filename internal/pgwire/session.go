@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
 	"github.com/dbward/dbward/internal/upstream"
@@ -48,8 +49,15 @@ type session struct {
 	denials denials
 
 	// prepared holds the facts of SQL-level PREPAREs this session made, so
-	// that EXECUTE is judged by what it runs. Used by clientToServer only.
+	// that EXECUTE is judged by what it runs. Client side only.
 	prepared map[string]analyze.Statement
+	// parsed and portals are the extended protocol's prepared statements
+	// and portals, by name: what each Execute runs. Client side only.
+	parsed, portals map[string]*parsedStmt
+
+	auditID string        // the session's id in the audit trail
+	stmtSeq atomic.Uint64 // the last statement number recorded
+	flight  inflight      // forwarded messages awaiting their answers
 
 	endOnce sync.Once  // the client is told at most once why the session ends
 	clientW sync.Mutex // serialises writes to the client
@@ -69,6 +77,8 @@ func (ss *session) run(ctx context.Context) {
 		ss.close()
 		return
 	}
+	ss.recordSession(audit.TypeSessionStart, "")
+	defer ss.recordSession(audit.TypeSessionEnd, "")
 	defer ss.srv.log.Info("session ended", "identity", ss.id.Name, "datastore", ss.ds.Name)
 	if ss.runOnLoop(ctx) {
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/upstream"
 )
 
@@ -192,8 +193,13 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 	id, perr := s.authenticate(conn, r, user, tlsOn)
 	if perr != nil {
 		s.log.Info("authentication failed", "identity", user, "client", conn.RemoteAddr().String())
+		if perr != gone {
+			s.recordAuth(audit.TypeAuthFailure, audit.Identity{Name: user}, db, remoteIP(conn), perr.Message)
+		}
 		return nil, perr
 	}
+	s.recordAuth(audit.TypeAuthSuccess, audit.Identity{Name: id.Name, Kind: string(id.Kind), Owner: id.Owner,
+		Fingerprint: id.Fingerprint, Groups: id.Groups}, db, remoteIP(conn), "")
 	ds, ok := s.opts.Config.Datastore(db)
 	if !ok {
 		return nil, fatal(codeInvalidCatalogName, fmt.Sprintf("dbward: datastore %q does not exist", db),
@@ -210,6 +216,7 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 		ur:         newReader(up.Conn, s.opts.MaxMessageSize),
 		catalog:    s.catalog[ds.Name],
 		clientAddr: remoteIP(conn),
+		auditID:    newSessionID(),
 	}
 	ss.cr.max = s.opts.MaxMessageSize
 	ss.txStatus.Store(uint32(up.TxStatus))

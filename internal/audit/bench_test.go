@@ -1,0 +1,158 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// statementEvent is a typical statement record, as the proxy writes one
+// per statement.
+func statementEvent(session string, n uint64) *Event {
+	return &Event{
+		Type:         TypeStatement,
+		Session:      session,
+		StatementSeq: n,
+		Identity:     Identity{Name: "claude@alice", Kind: "agent", Owner: "alice@example.com", Fingerprint: "anthropic/claude-code", Groups: []string{"agents"}},
+		Datastore:    "shop",
+		Environment:  "prod",
+		Client:       Client{Addr: "10.0.0.7:51234", ApplicationName: "psql"},
+		Statement: Statement{
+			Text:        "UPDATE orders SET status = $1 WHERE id = $2",
+			Fingerprint: "a0ead580058af585",
+			Kind:        "update",
+			Command:     "UPDATE",
+			Tables:      []Table{{Schema: "public", Name: "orders", Access: "write"}},
+		},
+		Decision: Decision{Action: "allow", Rule: "default", Reason: "no rule objects"},
+	}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func openBench(b *testing.B) *Trail {
+	b.Helper()
+	tr, err := Open(context.Background(), Options{Dir: b.TempDir(), Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// BenchmarkAppendDurable measures durable appends from many concurrent
+// writers (64 per core), each waiting for its fsync: the throughput of the
+// group commit.
+func BenchmarkAppendDurable(b *testing.B) {
+	for _, writers := range []int{1, 16, 64, 256} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			tr := openBench(b)
+			ev := statementEvent("s", 1)
+			b.SetParallelism(max(1, writers/ /* GOMAXPROCS */ 2))
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := tr.Append(ev, true); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkAppendAsync measures the hot-path cost of a non-durable append
+// (one per SELECT in the proxy) while the writer keeps up: every 1024
+// appends the clock stops until the writer has written them. The writer
+// and the feeder run meanwhile on the other core, as in the proxy.
+func BenchmarkAppendAsync(b *testing.B) {
+	tr := openBench(b)
+	ev := statementEvent("s", 1)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, err := tr.Append(ev, false); err != nil {
+			b.Fatal(err)
+		}
+		if n++; n%1024 == 0 {
+			b.StopTimer()
+			if _, err := tr.Append(ev, true); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	}
+}
+
+// BenchmarkEncode measures the event encoding Append does in the caller.
+func BenchmarkEncode(b *testing.B) {
+	ev := statementEvent("s", 1)
+	buf := make([]byte, 0, 4096)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendRecordEvent(buf[:0], ev, now)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkVerify measures Verify over a trail of 100,000 statement
+// records, all in the Merkle log: records/s counts each record once
+// (journal chain and seals, leaf, tree, tiles and matching).
+func BenchmarkVerify(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	tr, err := Open(context.Background(), Options{Dir: dir, Logger: quietLogger(), CheckpointInterval: 100 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n - 2 {
+		if _, err := tr.Append(statementEvent("s", uint64(i+1)), i%1000 == 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tr.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		rep, err := Verify(context.Background(), dir, VerifyOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Leaves != n || rep.Records != n {
+			b.Fatalf("verified %v", rep)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/time.Since(start).Seconds(), "records/s")
+}
+
+// BenchmarkFeed measures how fast the feeder moves journal records into
+// the Merkle log: 100,000 records are appended without waiting, and the
+// clock runs until Close has fed them all and a checkpoint covers them.
+func BenchmarkFeed(b *testing.B) {
+	const n = 100_000
+	for b.Loop() {
+		b.StopTimer()
+		tr, err := Open(context.Background(), Options{Dir: b.TempDir(), Logger: quietLogger(), CheckpointInterval: 100 * time.Millisecond})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		for i := range n {
+			if _, err := tr.Append(statementEvent("s", uint64(i+1)), false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tr.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(n/time.Since(start).Seconds(), "records/s")
+	}
+}

@@ -1,0 +1,79 @@
+// Package audit is dbward's tamper-evident, write-ahead audit trail
+// (DESIGN §1, guarantees 1 and 2).
+//
+// # The pieces
+//
+//		Append ──► batch ──► writer ──fsync──► journal ──► feeder ──► Merkle log (tessera, POSIX)
+//		 (caller     (group      (one         (durability      (async)     RFC 6962 tiles, checkpoints
+//		  encodes)   commit)     goroutine)    point)                      signed with the Ed25519 key)
+//
+//	  - Event (event.go) is one record; its JSON encoding (json.go) is
+//	    hand-written, stable and allocation-free, and equal to what
+//	    encoding/json produces for the same struct.
+//	  - Append encodes the event in the caller's goroutine and queues it. The
+//	    writer (trail.go) takes everything queued as one batch, chains each
+//	    record to the previous one by hash, appends a seal that signs the
+//	    chain head, writes the batch with one fdatasync and then answers the
+//	    durable appends: one fsync for every record that arrived meanwhile.
+//	  - The journal (journal.go, frame.go) is segment files of framed records
+//	    (length, CRC-32C, kind, body). A record's body is also its leaf in the
+//	    Merkle log: version, journal sequence number, previous record's hash,
+//	    event JSON. A record's hash is its RFC 6962 leaf hash.
+//	  - The feeder (feeder.go) moves durable records into the Merkle log in
+//	    rounds and waits for each to be integrated. tessera signs a
+//	    checkpoint (c2sp.org/tlog-checkpoint, golang.org/x/mod/sumdb/note) at
+//	    most every Options.CheckpointInterval; the feeder archives one a
+//	    minute (checkpoints.go) for Verify and consistency proofs.
+//	  - Verify (verify.go) recomputes the tree from every leaf and checks it
+//	    against the checkpoints and hash tiles, walks the journal's chain and
+//	    seals, and matches leaves to records. Prove and VerifyProof (proof.go)
+//	    make and check inclusion and consistency proofs that need only the
+//	    public key.
+//	  - Records, Follow and Count (read.go) read sealed records for tail and
+//	    export; Search (index.go) answers queries from a SQLite index that it
+//	    keeps up to date from the journal and that Reindex rebuilds. The
+//	    index is a convenience, not evidence.
+//
+// # Files in Options.Dir
+//
+//	signing.key       note private key (Ed25519), 0600, created on first Open
+//	key.pub           the matching verifier key, for auditors and read-only tools
+//	lock              flock: one process writes the trail
+//	journal/*.wal     journal segments, named by their first sequence number
+//	journal/*.torn-*  what Open cut from the end of the journal after a crash
+//	log/              tessera POSIX storage: checkpoint, tile/…, .state/
+//	checkpoints       archive of signed checkpoints (framed notes)
+//	index.sqlite      search index (derived; delete it at will)
+//
+// # Crashes and failures
+//
+// A record is acknowledged (a durable Append returns) only after the write
+// holding it and its seal was fsynced, and the feeder only feeds acknowledged
+// records. After kill -9, Open cuts what follows the last seal of the
+// journal (never acknowledged; kept in a .torn file) and finds which records
+// the Merkle log holds: every leaf carries its journal sequence number, and
+// the feeder's rounds are bounded, so reading the last few bundles of the
+// log tells which records of an interrupted round are missing. Those are fed
+// again; none is fed twice (feeder.go states the invariant).
+//
+// When the journal cannot be written (disk full, I/O error, permissions),
+// Append returns ErrUnavailable and the writer retries the failed batch,
+// reopening the segment and cutting any partial write, until it succeeds;
+// then Append takes records again. Records of the failed batch that a
+// caller waited for are written marked "delayed".
+//
+// # Throughput (2 vCPUs, ~1,500 fsync/s; bench_test.go)
+//
+// Durable appends share fsyncs: ~33k events/s from 64 concurrent writers,
+// ~120k/s from 256. A non-durable append costs its caller under 1µs and no
+// allocation. The feeder integrates ~30k records/s into the Merkle log
+// (tessera's POSIX driver syncs every tile it writes); above that rate the
+// journal absorbs the excess, durable and chained, until load drops. Verify
+// checks ~500k records/s.
+//
+// # Debugging
+//
+// dbward audit verify reports the first bad record; the journal can be read
+// frame by frame with decodeFrame; tessera's own fsck (cmd/fsck in its
+// repository) checks the log directory as a second opinion.
+package audit

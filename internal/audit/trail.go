@@ -1,0 +1,588 @@
+package audit
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Options configures Open. The zero value of every field but Dir is a
+// working default.
+type Options struct {
+	// Dir holds the trail: journal, Merkle log, signing key. Required.
+	Dir string
+	// Logger receives the trail's own problems and recoveries. If nil,
+	// they are discarded. The Merkle log library (tessera) logs through
+	// klog, which is process-wide: a program routes it once, before Open,
+	// with klog.SetSlogLogger.
+	Logger *slog.Logger
+	// Origin names a new signing key and thereby the log (the first line of
+	// every checkpoint). If empty, "dbward.audit/<hostname>". It is only
+	// read when the key is created.
+	Origin string
+	// CheckpointInterval is how often a new checkpoint is signed while the
+	// log grows. If zero, 1s; at least 100ms.
+	CheckpointInterval time.Duration
+	// AsyncDelay is how long the writer waits for more records when none of
+	// those waiting is durable, to write them with one fsync. If zero, 2ms.
+	// A non-durable record is written within AsyncDelay plus one write.
+	AsyncDelay time.Duration
+	// SegmentBytes is the size at which the journal starts a new file. If
+	// zero, 64 MiB.
+	SegmentBytes int64
+}
+
+// Files and directories in Options.Dir besides the key files.
+const (
+	logDir         = "log"         // tessera POSIX storage: checkpoint, tile/
+	checkpointFile = "checkpoints" // archive of signed checkpoints
+	lockFile       = "lock"
+)
+
+// Trail is an open audit trail. Its methods are safe for concurrent use.
+type Trail struct {
+	opts   Options
+	log    *slog.Logger
+	dir    string
+	jdir   string
+	signer note.Signer
+	vkey   string
+	lock   *os.File
+
+	wake       chan struct{} // to the writer: records are waiting
+	writerDone chan struct{}
+
+	mu      sync.Mutex
+	cur     *batch // records waiting for the writer
+	spare   *batch // a written batch whose buffers the next one reuses
+	nextSeq uint64
+	closed  bool
+	failErr error         // non-nil while the journal cannot be written
+	taken   chan struct{} // closed (and replaced) when the writer takes t.cur
+
+	// Writer-only state.
+	seg       *segmentFile
+	head      [32]byte // hash of the last durable record
+	written   uint64   // records below are durable
+	hasher    *leafHasher
+	lastBatch int // records in the last batch written
+	sigMsg    []byte
+
+	pos durablePos
+
+	feeder *feeder
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// durablePos is where the durable journal ends; the feeder reads up to it.
+type durablePos struct {
+	mu       sync.Mutex
+	seq      uint64   // records below seq are durable
+	seg      uint64   // first seq of the segment holding the end
+	end      int64    // durable bytes in that segment
+	segments []uint64 // every segment's first seq
+	wake     chan struct{}
+}
+
+func (p *durablePos) get() (seq, seg uint64, end int64, segs []uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seq, p.seg, p.end, p.segments
+}
+
+// batch is the records of one group commit.
+type batch struct {
+	buf      []byte   // record frames; prev hashes and checksums are filled in by the writer
+	recs     []recRef // one per record, in seq order
+	first    uint64
+	durables int       // records whose Append waits
+	since    time.Time // when the first record arrived
+	done     chan struct{}
+	answered bool  // done is closed
+	err      error // set before done is closed
+}
+
+type recRef struct {
+	off     int
+	durable bool
+}
+
+func (b *batch) answer(err error) {
+	if !b.answered {
+		b.err, b.answered = err, true
+		close(b.done)
+	}
+}
+
+const (
+	// maxPendingBytes bounds the records waiting for the writer; beyond it
+	// Append waits for the writer, up to maxBehind.
+	maxPendingBytes = maxWriteBytes - 64<<10
+	// flushBytes starts a write without waiting for AsyncDelay.
+	flushBytes = 1 << 20
+	// maxGather bounds how long the writer yields to let the appends the
+	// last write answered come back before it writes again (a fraction of
+	// an fsync).
+	maxGather = 200 * time.Microsecond
+)
+
+// Open opens the trail in opts.Dir, creating it on first use: the
+// directory (0700), an Ed25519 signing key (0600), the journal and the
+// Merkle log. It repairs the torn tail a crash leaves in the journal,
+// re-feeds to the Merkle log the records it does not hold yet, and appends
+// a TypeTrailStart record. Only one process may have a trail open.
+//
+// Errors wrap ErrUnavailable when the directory cannot be written.
+func Open(ctx context.Context, opts Options) (*Trail, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("audit: Options.Dir is empty")
+	}
+	if opts.CheckpointInterval == 0 {
+		opts.CheckpointInterval = time.Second
+	}
+	if opts.CheckpointInterval < 100*time.Millisecond {
+		return nil, fmt.Errorf("audit: CheckpointInterval %v is below 100ms", opts.CheckpointInterval)
+	}
+	if opts.AsyncDelay == 0 {
+		opts.AsyncDelay = 2 * time.Millisecond
+	}
+	if opts.SegmentBytes == 0 {
+		opts.SegmentBytes = 64 << 20
+	}
+	if opts.Origin == "" {
+		host, _ := os.Hostname()
+		opts.Origin = "dbward.audit/" + strings.Map(func(r rune) rune {
+			if r <= ' ' || r == '+' || r > '~' {
+				return '-'
+			}
+			return r
+		}, host)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := &Trail{
+		opts:       opts,
+		log:        log,
+		dir:        opts.Dir,
+		jdir:       filepath.Join(opts.Dir, journalDir),
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		hasher:     newLeafHasher(),
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			t.release()
+		}
+	}()
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, unavailable(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(opts.Dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	t.lock = lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return nil, fmt.Errorf("audit: %s is in use by another process: %w", opts.Dir, err)
+	}
+	if t.signer, t.vkey, err = loadOrCreateKey(opts.Dir, opts.Origin); err != nil {
+		return nil, unavailable(err)
+	}
+	if fi, err := os.Stat(filepath.Join(opts.Dir, signingKeyFile)); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("audit: the signing key is readable by others; chmod 600 it", "file", filepath.Join(opts.Dir, signingKeyFile), "mode", fi.Mode().Perm())
+	}
+	seg, st, err := openJournal(t.jdir)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("opening the journal: %w", err))
+	}
+	t.seg, t.head, t.written, t.nextSeq = seg, st.head, st.next, st.next
+	t.pos = durablePos{seq: st.next, seg: seg.first, end: seg.end, segments: st.segments, wake: make(chan struct{}, 1)}
+	if st.repair != "" {
+		log.Warn("audit: journal repaired after a crash", "detail", st.repair)
+	}
+	t.cur = &batch{done: make(chan struct{})}
+	t.taken = make(chan struct{})
+
+	f, fed, err := startFeeder(ctx, t, st.next)
+	if err != nil {
+		return nil, err
+	}
+	t.feeder = f
+	go t.writeLoop()
+	ok = true
+
+	reason := fmt.Sprintf("journal holds %d records; the Merkle log held %d, the rest is being fed", st.next, fed)
+	if st.repair != "" {
+		reason += "; " + st.repair
+	}
+	if _, err := t.Append(&Event{Type: TypeTrailStart, Reason: reason}, true); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// release frees what Open took when it fails half way.
+func (t *Trail) release() {
+	if t.seg != nil && t.seg.f != nil {
+		t.seg.f.Close()
+	}
+	if t.lock != nil {
+		t.lock.Close()
+	}
+}
+
+// PublicKey returns the trail's verifier key (note format), for auditors.
+func (t *Trail) PublicKey() string { return t.vkey }
+
+var encPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// Append records ev and returns its sequence number in the journal (and
+// normally its index in the Merkle log).
+//
+// With durable, Append returns only after the record is on disk (fsynced),
+// sharing one fsync with every record that arrived meanwhile. Without, it
+// returns once the record is queued; the record is written within
+// Options.AsyncDelay plus one write, unless the process dies first.
+//
+// Append fills in ev's ID and Time in the record when they are empty, but
+// does not change ev, and does not keep it after returning. It returns an
+// error wrapping ErrUnavailable when the trail cannot take the record:
+// writing is failing (until it works again), the writer is too far behind,
+// or the trail is closed. A durable Append that fails may still have its
+// record written later, marked Delayed.
+func (t *Trail) Append(ev *Event, durable bool) (uint64, error) {
+	now := time.Now()
+	eb := encPool.Get().(*[]byte)
+	js := appendRecordEvent((*eb)[:0], ev, now)
+
+	t.mu.Lock()
+	for len(t.cur.buf) >= maxPendingBytes && t.failErr == nil && !t.closed {
+		// The writer is behind: wait for it to take the batch, a while.
+		taken := t.taken
+		t.mu.Unlock()
+		if !waitTaken(taken) {
+			*eb = js
+			encPool.Put(eb)
+			return 0, unavailable(errors.New("the journal writer is too far behind"))
+		}
+		t.mu.Lock()
+	}
+	if err := t.refuseLocked(); err != nil {
+		t.mu.Unlock()
+		*eb = js
+		encPool.Put(eb)
+		return 0, err
+	}
+	b := t.cur
+	seq := t.nextSeq
+	t.nextSeq++
+	start := len(b.buf)
+	b.buf = appendFrameStart(b.buf, frameRecord)
+	b.buf = append(b.buf, recordVersion)
+	b.buf = binary.BigEndian.AppendUint64(b.buf, seq)
+	b.buf = append(b.buf, zeroHash[:]...)
+	b.buf = append(b.buf, js...)
+	b.recs = append(b.recs, recRef{off: start, durable: durable})
+	if len(b.recs) == 1 {
+		b.first, b.since = seq, now
+	}
+	if durable {
+		b.durables++
+	}
+	wake := durable || len(b.recs) == 1 || len(b.buf) >= flushBytes
+	t.mu.Unlock()
+	*eb = js
+	encPool.Put(eb)
+
+	if wake {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+	if !durable {
+		return seq, nil
+	}
+	<-b.done
+	return seq, b.err
+}
+
+var zeroHash [32]byte
+
+func (t *Trail) refuseLocked() error {
+	switch {
+	case t.closed:
+		return fmt.Errorf("%w: %w", ErrUnavailable, ErrClosed)
+	case t.failErr != nil:
+		return unavailable(t.failErr)
+	}
+	return nil
+}
+
+// maxBehind is how long Append waits for a writer that is too far behind
+// before it reports the trail unavailable.
+const maxBehind = time.Second
+
+func waitTaken(taken chan struct{}) bool {
+	timer := time.NewTimer(maxBehind)
+	defer timer.Stop()
+	select {
+	case <-taken:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// writeLoop is the journal's only writer: it takes the waiting records as
+// one batch, writes and fsyncs them, and answers the durable appends.
+func (t *Trail) writeLoop() {
+	defer close(t.writerDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var gatherSince time.Time // when the writer started waiting for returning appends; zero: not waiting
+	for {
+		select {
+		case <-t.wake:
+		case <-timer.C:
+		}
+		for {
+			t.mu.Lock()
+			b := t.cur
+			if len(b.recs) == 0 {
+				closed := t.closed
+				t.mu.Unlock()
+				if closed {
+					return
+				}
+				break
+			}
+			if b.durables == 0 && !t.closed && len(b.buf) < flushBytes {
+				if wait := t.opts.AsyncDelay - time.Since(b.since); wait > 0 {
+					t.mu.Unlock()
+					timer.Reset(wait)
+					break
+				}
+			}
+			if gatherSince.IsZero() {
+				gatherSince = time.Now()
+			}
+			if n := len(b.recs); n < t.lastBatch && time.Since(gatherSince) < maxGather {
+				// The appends the last write answered are coming back:
+				// let them in before writing, so that one fsync takes
+				// them all rather than the first few.
+				t.mu.Unlock()
+				runtime.Gosched()
+				continue
+			}
+			gatherSince = time.Time{}
+			t.lastBatch = len(b.recs)
+			t.cur = t.newBatchLocked()
+			close(t.taken)
+			t.taken = make(chan struct{})
+			t.mu.Unlock()
+			t.commit(b)
+		}
+	}
+}
+
+func (t *Trail) newBatchLocked() *batch {
+	nb := &batch{done: make(chan struct{})}
+	if s := t.spare; s != nil {
+		nb.buf, nb.recs = s.buf[:0], s.recs[:0]
+		t.spare = nil
+	}
+	return nb
+}
+
+// commit writes b, retrying until it is written or the trail closes. The
+// first failure answers b's durable appends with ErrUnavailable and makes
+// Append refuse until a retry succeeds.
+func (t *Trail) commit(b *batch) {
+	backoff := 10 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := t.writeBatch(b)
+		if err == nil {
+			if attempt > 0 {
+				t.mu.Lock()
+				t.failErr = nil
+				t.mu.Unlock()
+				t.log.Info("audit: trail writable again", "attempts", attempt+1)
+			}
+			b.answer(nil)
+			t.mu.Lock()
+			if cap(b.buf) <= 4*flushBytes {
+				t.spare = b
+			}
+			t.mu.Unlock()
+			return
+		}
+		if attempt == 0 {
+			t.log.Error("audit: cannot write the journal; refusing appends until it works again", "err", err)
+			t.mu.Lock()
+			t.failErr = err
+			// Appends that got in before the failure wait in t.cur: answer
+			// them now rather than after the outage.
+			if c := t.cur; c.durables > 0 && !c.answered {
+				c.markDelayed()
+				c.answer(unavailable(err))
+			}
+			t.mu.Unlock()
+			if b.durables > 0 {
+				b.markDelayed()
+			}
+			b.answer(unavailable(err))
+		}
+		t.mu.Lock()
+		closed := t.closed
+		t.mu.Unlock()
+		if closed && attempt > 0 {
+			t.log.Error("audit: closing with records that could not be written", "records", len(b.recs), "err", err)
+			return
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, time.Second)
+		if err := t.seg.reopen(t.jdir); err != nil {
+			t.log.Debug("audit: journal still not writable", "err", err)
+		}
+	}
+}
+
+// markDelayed rewrites b's durable records with "delayed":true.
+func (b *batch) markDelayed() {
+	const mark = `,"delayed":true`
+	out := make([]byte, 0, len(b.buf)+b.durables*len(mark))
+	for i, r := range b.recs {
+		end := len(b.buf)
+		if i+1 < len(b.recs) {
+			end = b.recs[i+1].off
+		}
+		fr := b.buf[r.off:end]
+		b.recs[i].off = len(out)
+		if r.durable && !strings.HasSuffix(string(fr), `"delayed":true}`) {
+			out = append(out, fr[:len(fr)-1]...)
+			out = append(out, mark...)
+			out = append(out, '}')
+		} else {
+			out = append(out, fr...)
+		}
+	}
+	b.buf = out
+}
+
+// writeBatch chains, checksums and seals b's records and writes them with
+// one fsync.
+func (t *Trail) writeBatch(b *batch) error {
+	if t.seg.f == nil {
+		return errors.New("journal segment not open")
+	}
+	if t.seg.end >= t.opts.SegmentBytes {
+		if err := t.rotate(); err != nil {
+			return fmt.Errorf("starting a new journal segment: %w", err)
+		}
+	}
+	head := t.head
+	for i, r := range b.recs {
+		end := len(b.buf)
+		if i+1 < len(b.recs) {
+			end = b.recs[i+1].off
+		}
+		body := b.buf[r.off+frameHeaderSize+1 : end]
+		copy(body[9:41], head[:])
+		head = t.hasher.sum(body)
+		finishFrame(b.buf[:end], r.off)
+	}
+	last := b.first + uint64(len(b.recs)) - 1
+	n := len(b.buf)
+	t.sigMsg = sealMessage(t.sigMsg[:0], last, head[:])
+	sig, err := t.signer.Sign(t.sigMsg)
+	if err != nil {
+		return fmt.Errorf("signing the seal: %w", err)
+	}
+	b.buf = appendFrameStart(b.buf, frameSeal)
+	b.buf = append(b.buf, recordVersion)
+	b.buf = binary.BigEndian.AppendUint64(b.buf, last)
+	b.buf = append(b.buf, head[:]...)
+	b.buf = binary.BigEndian.AppendUint32(b.buf, t.signer.KeyHash())
+	b.buf = append(b.buf, sig...)
+	finishFrame(b.buf, n)
+	err = t.seg.write(b.buf)
+	b.buf = b.buf[:n]
+	if err != nil {
+		return err
+	}
+	t.head, t.written = head, last+1
+	t.pos.mu.Lock()
+	t.pos.seq, t.pos.seg, t.pos.end = t.written, t.seg.first, t.seg.end
+	t.pos.mu.Unlock()
+	select {
+	case t.pos.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// rotate starts a new segment for the records from t.written on.
+func (t *Trail) rotate() error {
+	seg, err := createSegment(t.jdir, t.written, t.head)
+	if err != nil {
+		return err
+	}
+	old := t.seg
+	t.seg = seg
+	if old.f != nil {
+		old.f.Close()
+	}
+	t.pos.mu.Lock()
+	t.pos.segments = append(t.pos.segments[:len(t.pos.segments):len(t.pos.segments)], seg.first)
+	t.pos.seg, t.pos.end = seg.first, seg.end
+	t.pos.mu.Unlock()
+	return nil
+}
+
+// Close appends a TypeTrailStop record, writes what is waiting, feeds the
+// Merkle log up to the end of the journal and waits for a checkpoint that
+// covers it (giving up after a while: the journal keeps what is left for
+// the next Open), then releases the directory.
+func (t *Trail) Close() error {
+	t.closeOnce.Do(func() {
+		if _, err := t.Append(&Event{Type: TypeTrailStop}, true); err != nil && !errors.Is(err, ErrClosed) {
+			t.log.Warn("audit: could not record the trail's stop", "err", err)
+		}
+		t.mu.Lock()
+		t.closed = true
+		t.mu.Unlock()
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+		<-t.writerDone
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		t.closeErr = t.feeder.stop(ctx)
+		if t.seg.f != nil {
+			if err := t.seg.f.Close(); err != nil && t.closeErr == nil {
+				t.closeErr = err
+			}
+		}
+		t.lock.Close()
+	})
+	return t.closeErr
+}

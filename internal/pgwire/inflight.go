@@ -1,0 +1,181 @@
+package pgwire
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+)
+
+// inflight follows the protocol far enough to tie every result the
+// upstream sends to the statement it belongs to: the audit trail records
+// each statement's outcome (command tag, rows, SQLSTATE, duration), and the
+// extended protocol runs statements at Execute, by portal, long after the
+// Parse that was judged.
+//
+// The client side records what it forwards (forwarded); the upstream side
+// consumes the answers (answer). PostgreSQL answers the messages of a
+// connection in order, and after an error skips everything up to the next
+// Sync, so a queue of the forwarded messages that get an answer is enough.
+// Both sides run on one goroutine at a time in the event loop, and on two
+// in the goroutine relay: the queue is guarded by mu there.
+type inflight struct {
+	mu    sync.Mutex
+	queue []awaited
+}
+
+// awaited is one forwarded message the upstream will answer.
+type awaited struct {
+	typ   byte     // the client message: 'Q', 'P', 'B', 'D', 'E', 'C', 'S'
+	seqs  []uint64 // the audit numbers of what it runs: 'Q' its statements, 'E' one
+	next  int      // 'Q': how many of seqs have completed
+	rows  int64    // rows returned so far by the statement now running
+	start int64    // when it was forwarded or the previous statement ended (ns)
+}
+
+// outcome is how one recorded statement ended.
+type outcome struct {
+	seq      uint64
+	tag      string
+	rows     int64
+	sqlstate string
+	duration int64 // ns
+}
+
+// forwarded notes a client message that the upstream will answer. Messages
+// that get no answer of their own (Flush, COPY data, Terminate) are not
+// noted.
+func (f *inflight) forwarded(typ byte, seqs []uint64, now int64) {
+	switch typ {
+	case 'Q', 'P', 'B', 'D', 'E', 'C', 'S':
+		f.mu.Lock()
+		f.queue = append(f.queue, awaited{typ: typ, seqs: seqs, start: now})
+		f.mu.Unlock()
+	}
+}
+
+// answer consumes one upstream message. It returns the outcome of a
+// recorded statement when the message ends one.
+func (f *inflight) answer(typ byte, raw []byte, now int64) (outcome, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.queue) == 0 {
+		return outcome{}, false // an asynchronous message, or one we do not follow
+	}
+	head := &f.queue[0]
+	switch typ {
+	case 'D': // DataRow
+		head.rows++
+	case 'C', 'I': // CommandComplete, EmptyQueryResponse
+		tag := ""
+		if typ == 'C' {
+			tag = commandTag(raw)
+		}
+		return f.complete(head, tag, "", now)
+	case 's': // PortalSuspended: the Execute ends, the portal lives on
+		return f.complete(head, "PORTAL SUSPENDED", "", now)
+	case 'E': // ErrorResponse
+		code := errorCode(raw)
+		o, ok := f.complete(head, "", code, now)
+		if head := &f.queue[0]; head.typ != 'Q' {
+			// The upstream skips everything up to the next Sync.
+			i := 0
+			for i < len(f.queue) && f.queue[i].typ != 'S' {
+				i++
+			}
+			f.drop(i)
+		} else {
+			head.next = len(head.seqs) // the rest of the string does not run
+		}
+		return o, ok
+	case '1', '2', '3': // ParseComplete, BindComplete, CloseComplete
+		if head.typ == 'P' || head.typ == 'B' || head.typ == 'C' {
+			f.drop(1)
+		}
+	case 'T', 'n': // RowDescription, NoData: the end of a Describe's answer
+		if head.typ == 'D' {
+			f.drop(1)
+		}
+	case 'Z': // ReadyForQuery: a Sync or a Query is answered in full
+		i := 0
+		for i < len(f.queue) && f.queue[i].typ != 'S' && f.queue[i].typ != 'Q' {
+			i++
+		}
+		f.drop(min(i+1, len(f.queue)))
+	}
+	return outcome{}, false
+}
+
+// complete ends the statement now returning results at the head of the
+// queue: the next of a Query's, or an Execute's (which leaves the queue).
+func (f *inflight) complete(head *awaited, tag, sqlstate string, now int64) (outcome, bool) {
+	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start}
+	if n := rowsOf(tag); n >= 0 {
+		o.rows = n
+	}
+	switch head.typ {
+	case 'Q':
+		if head.next < len(head.seqs) {
+			o.seq = head.seqs[head.next]
+			head.next++
+		}
+	case 'E':
+		if len(head.seqs) > 0 {
+			o.seq = head.seqs[0]
+		}
+	}
+	head.rows = 0
+	head.start = now // the next statement of a Query starts when this one ends
+	if head.typ == 'E' && sqlstate == "" {
+		f.drop(1) // (after an error, answer drops up to the Sync)
+	}
+	return o, o.seq != 0
+}
+
+func (f *inflight) drop(n int) {
+	k := copy(f.queue, f.queue[n:])
+	clear(f.queue[k:])
+	f.queue = f.queue[:k]
+}
+
+// commandTag is a CommandComplete's tag.
+func commandTag(raw []byte) string {
+	body := raw[5:]
+	if i := bytes.IndexByte(body, 0); i >= 0 {
+		body = body[:i]
+	}
+	return string(body)
+}
+
+// errorCode is an ErrorResponse's SQLSTATE (field 'C').
+func errorCode(raw []byte) string {
+	body := raw[5:]
+	for len(body) > 1 && body[0] != 0 {
+		field := body[0]
+		end := bytes.IndexByte(body[1:], 0)
+		if end < 0 {
+			return ""
+		}
+		if field == 'C' {
+			return string(body[1 : 1+end])
+		}
+		body = body[end+2:]
+	}
+	return ""
+}
+
+// rowsOf is the row count a command tag reports ("INSERT 0 5", "DELETE 3",
+// "SELECT 7"), or -1 when it reports none.
+func rowsOf(tag string) int64 {
+	i := len(tag)
+	for i > 0 && tag[i-1] >= '0' && tag[i-1] <= '9' {
+		i--
+	}
+	if i == len(tag) || i == 0 || tag[i-1] != ' ' {
+		return -1
+	}
+	n, err := strconv.ParseInt(tag[i:], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}

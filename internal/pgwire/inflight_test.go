@@ -1,0 +1,91 @@
+package pgwire
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Scripts of what a client forwards (">" type, with the audit numbers of
+// what it runs) and what the upstream answers ("<" type), and the outcomes
+// that must come out, in order.
+func TestInflightTiesOutcomesToStatements(t *testing.T) {
+	cases := []struct {
+		name   string
+		script string
+		want   string // seq:tag:rows:sqlstate, space-separated
+	}{
+		{"simple query", "> Q 1 | < T | < D | < D | < C SELECT_2 | < Z",
+			"1:SELECT 2:2:"},
+		{"multi-statement string", "> Q 1,2,3 | < C BEGIN | < C INSERT_0_1 | < C COMMIT | < Z",
+			"1:BEGIN:-:  2:INSERT 0 1:1:  3:COMMIT:-:"},
+		{"error in the middle of a string", "> Q 1,2,3 | < C INSERT_0_1 | < E 23505 | < Z",
+			"1:INSERT 0 1:1:  2::0:23505"},
+		{"extended, pipelined", "> P | > B | > D | > E 7 | > S | > P | > B | > E 8 | > S | " +
+			"< 1 | < 2 | < T | < D | < C SELECT_1 | < Z | < 1 | < 2 | < C UPDATE_4 | < Z",
+			"7:SELECT 1:1:  8:UPDATE 4:4:"},
+		{"error skips to Sync", "> P | > B | > E 7 | > P | > B | > E 8 | > S | > Q 9 | " +
+			"< 1 | < 2 | < E 22012 | < Z | < C SELECT_0 | < Z",
+			"7::0:22012  9:SELECT 0:0:"},
+		{"parse error", "> P | > B | > E 7 | > S | < E 42601 | < Z | > Q 8 | < C SELECT_1 | < Z",
+			"8:SELECT 1:1:"},
+		{"portal suspended", "> B | > E 5 | > E 6 | > S | < 2 | < D | < s | < D | < C SELECT_1 | < Z",
+			"5:PORTAL SUSPENDED:1:  6:SELECT 1:1:"},
+		{"copy in", "> Q 4 | < G | < C COPY_3 | < Z", "4:COPY 3:3:"},
+		{"not recorded (denied)", "> Q 0 | < E 42601 | < Z | > Q 2 | < C SELECT_1 | < Z", "2:SELECT 1:1:"},
+		{"notices and notifications between", "> Q 1 | < N | < A | < C LISTEN | < S | < Z", "1:LISTEN:-:"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var f inflight
+			var got []string
+			for i, step := range strings.Split(c.script, " | ") {
+				parts := strings.Fields(step)
+				typ := parts[1][0]
+				if parts[0] == ">" {
+					var seqs []uint64
+					if len(parts) > 2 {
+						for _, s := range strings.Split(parts[2], ",") {
+							var n uint64
+							fmt.Sscan(s, &n)
+							seqs = append(seqs, n)
+						}
+					}
+					f.forwarded(typ, seqs, int64(i))
+					continue
+				}
+				raw := []byte{typ, 0, 0, 0, 0}
+				if len(parts) > 2 {
+					arg := strings.ReplaceAll(parts[2], "_", " ")
+					if typ == 'E' {
+						raw = append(raw, "SERROR\x00C"+arg+"\x00Mboom\x00\x00"...)
+					} else {
+						raw = append(raw, arg+"\x00"...)
+					}
+				}
+				if o, ok := f.answer(typ, raw, int64(i)); ok {
+					rows := fmt.Sprint(o.rows)
+					if rowsOf(o.tag) < 0 && o.sqlstate == "" && o.rows == 0 {
+						rows = "-"
+					}
+					got = append(got, fmt.Sprintf("%d:%s:%s:%s", o.seq, o.tag, rows, o.sqlstate))
+				}
+			}
+			if g := strings.Join(got, "  "); g != c.want {
+				t.Fatalf("outcomes\n got %s\nwant %s", g, c.want)
+			}
+			if len(f.queue) != 0 {
+				t.Fatalf("%d messages still awaited: %+v", len(f.queue), f.queue)
+			}
+		})
+	}
+}
+
+func TestRowsOf(t *testing.T) {
+	for tag, want := range map[string]int64{"INSERT 0 5": 5, "DELETE 3": 3, "SELECT 7": 7, "COPY 2": 2,
+		"BEGIN": -1, "CREATE TABLE": -1, "": -1, "FETCH 10": 10, "X1": -1} {
+		if got := rowsOf(tag); got != want {
+			t.Errorf("rowsOf(%q) = %d, want %d", tag, got, want)
+		}
+	}
+}
