@@ -70,13 +70,12 @@ func (f *inflight) answer(typ byte, raw []byte, now int64) (outcome, bool) {
 		if typ == 'C' {
 			tag = commandTag(raw)
 		}
-		return f.complete(head, tag, "", now)
+		return f.complete(head, tag, "", false, now)
 	case 's': // PortalSuspended: the Execute ends, the portal lives on
-		return f.complete(head, "PORTAL SUSPENDED", "", now)
+		return f.complete(head, "PORTAL SUSPENDED", "", false, now)
 	case 'E': // ErrorResponse
-		code := errorCode(raw)
-		o, ok := f.complete(head, "", code, now)
-		if head := &f.queue[0]; head.typ != 'Q' {
+		o, ok := f.complete(head, "", errorCode(raw), true, now)
+		if head.typ != 'Q' {
 			// The upstream skips everything up to the next Sync.
 			i := 0
 			for i < len(f.queue) && f.queue[i].typ != 'S' {
@@ -107,7 +106,7 @@ func (f *inflight) answer(typ byte, raw []byte, now int64) (outcome, bool) {
 
 // complete ends the statement now returning results at the head of the
 // queue: the next of a Query's, or an Execute's (which leaves the queue).
-func (f *inflight) complete(head *awaited, tag, sqlstate string, now int64) (outcome, bool) {
+func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool, now int64) (outcome, bool) {
 	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start}
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n
@@ -125,7 +124,7 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, now int64) (out
 	}
 	head.rows = 0
 	head.start = now // the next statement of a Query starts when this one ends
-	if head.typ == 'E' && sqlstate == "" {
+	if head.typ == 'E' && !failed {
 		f.drop(1) // (after an error, answer drops up to the Sync)
 	}
 	return o, o.seq != 0
