@@ -20,6 +20,7 @@ import (
 const auditUsage = `usage:
   dbward audit verify [--config FILE | --dir DIR] [--key KEY]   check the whole trail
   dbward audit verify --proof FILE --key KEY                    check a proof with the public key alone
+  dbward audit verify --bundle FILE --key KEY                   check an evidence bundle with the public key alone
   dbward audit prove  [--config FILE | --dir DIR] --index N     inclusion proof of record N (JSON)
   dbward audit prove  [--config FILE | --dir DIR] --from N [--to M]
                                                                 consistency proof between checkpoints (JSON)
@@ -31,6 +32,8 @@ const auditUsage = `usage:
                       [--table [SCHEMA.]NAME] [--decision ACTION] [--fingerprint FP] [--session ID]
                       [--since TIME] [--until TIME] [--type TYPE] [--limit N] [--json] [--index FILE] [--reindex]
                                                                 statements (with their outcome) from a SQLite index of the trail
+  dbward audit export [--config FILE | --dir DIR] [--from TIME] [--to TIME] [--bundle FILE]
+                                                                the records of a time range as JSON lines, or an evidence bundle
 KEY is a note verifier key (as 'dbward audit key' prints) or @FILE holding one.`
 
 func runAudit(args []string, stdout, stderr io.Writer) int {
@@ -49,6 +52,8 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		return auditTail(args[1:], stdout, stderr)
 	case "search":
 		return auditSearch(args[1:], stdout, stderr)
+	case "export":
+		return auditExport(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, auditUsage)
 		return exitOK
@@ -83,6 +88,7 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	fs, auditDir := auditFlags("verify", stderr)
 	key := fs.String("key", "", "verifier key (default: the trail's own key.pub)")
 	proofFile := fs.String("proof", "", "check this proof document instead of the trail")
+	bundleFile := fs.String("bundle", "", "check this evidence bundle (dbward audit export --bundle) instead of the trail")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -94,6 +100,13 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "dbward: --key: %v\n", err)
 		return exitUsage
+	}
+	if *bundleFile != "" {
+		if vkey == "" {
+			fmt.Fprintln(stderr, "dbward: --bundle needs --key: a bundle is checked against the public key you trust")
+			return exitUsage
+		}
+		return verifyBundle(*bundleFile, vkey, stdout, stderr)
 	}
 	if *proofFile != "" {
 		if vkey == "" {
