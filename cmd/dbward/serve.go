@@ -15,12 +15,14 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"k8s.io/klog/v2"
 
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/audit"
+	"github.com/dbward/dbward/internal/audit/sink"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
 	"github.com/dbward/dbward/internal/pgwire"
@@ -73,16 +75,25 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// proxy is a ready-to-serve dbward: server, listener and audit trail.
+// proxy is a ready-to-serve dbward: server, listener, audit trail and
+// the webhooks that receive its records.
 type proxy struct {
 	srv   *pgwire.Server
 	ln    net.Listener
 	trail *audit.Trail
+	sinks []*sink.Webhook
 }
 
 // serve serves until ctx ends, then closes the trail after the last
-// session has ended (their last records included).
+// session has ended (their last records included). Webhooks are fed all
+// along, from the trail itself: one that is down holds up nothing.
 func (p *proxy) serve(ctx context.Context) error {
+	sctx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+	var sinks sync.WaitGroup
+	for _, w := range p.sinks {
+		sinks.Go(func() { w.Run(sctx) })
+	}
+	defer func() { stopSinks(); sinks.Wait() }()
 	err := p.srv.Serve(ctx, p.ln)
 	if p.trail == nil {
 		return err
@@ -119,8 +130,13 @@ func newProxy(ctx context.Context, cfg *config.Config, cfgPath string, log *slog
 	p, err := newProxyWith(ctx, cfg, log, trail)
 	if err != nil {
 		trail.Close()
+		return nil, err
 	}
-	return p, err
+	for _, h := range cfg.Audit.Webhooks {
+		p.sinks = append(p.sinks, &sink.Webhook{Name: h.Name, URL: h.URL, Format: h.Format,
+			Token: string(h.Token), Dir: cfg.Audit.Dir, Log: log})
+	}
+	return p, nil
 }
 
 func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, trail *audit.Trail) (*proxy, error) {

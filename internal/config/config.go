@@ -75,7 +75,18 @@ type Policy struct {
 
 // Audit configures the audit trail.
 type Audit struct {
-	Dir string `yaml:"dir"` // default ./data/audit, relative to the config file
+	Dir      string    `yaml:"dir"`      // default ./data/audit, relative to the config file
+	Webhooks []Webhook `yaml:"webhooks"` // where records are also sent, e.g. a SIEM
+}
+
+// Webhook is an HTTP endpoint that receives every audit record, in order,
+// as JSON lines POSTed in batches.
+type Webhook struct {
+	Name     string `yaml:"name"`      // names its cursor in audit.dir/sinks
+	URL      string `yaml:"url"`       // http:// or https://
+	Format   string `yaml:"format"`    // dbward (the records as they are; default) or ocsf
+	TokenEnv string `yaml:"token_env"` // optional: sent as "Authorization: Bearer <token>"
+	Token    Secret `yaml:"-"`         // resolved from TokenEnv
 }
 
 // Secret is a string that never prints itself.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -100,6 +101,11 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Audit.Dir == "" {
 		c.Audit.Dir = "./data/audit"
+	}
+	for i := range c.Audit.Webhooks {
+		if c.Audit.Webhooks[i].Format == "" {
+			c.Audit.Webhooks[i].Format = "dbward"
+		}
 	}
 	for i := range c.Datastores {
 		d := &c.Datastores[i]
@@ -236,7 +242,40 @@ func (v *validator) check(c *Config, getenv func(string) string) {
 			v.add("a credential is required: token_sha256 or token_env", "identities", i, "name")
 		}
 	}
+	v.webhooks(c.Audit.Webhooks, getenv)
 }
+
+func (v *validator) webhooks(hooks []Webhook, getenv func(string) string) {
+	names := map[string]bool{}
+	for i := range hooks {
+		h := &hooks[i]
+		switch {
+		case !webhookName.MatchString(h.Name):
+			v.add("name is required: letters, digits, - and _ (it names the webhook's cursor file)", "audit", "webhooks", i, "name")
+		case names[h.Name]:
+			v.add(fmt.Sprintf("webhook %q is defined twice", h.Name), "audit", "webhooks", i, "name")
+		}
+		names[h.Name] = true
+		if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(fmt.Sprintf("url %q is not an http:// or https:// URL", h.URL), "audit", "webhooks", i, "url")
+		}
+		if h.Format != "dbward" && h.Format != "ocsf" {
+			v.add(fmt.Sprintf("format %q is not one of dbward, ocsf", h.Format), "audit", "webhooks", i, "format")
+		}
+		if h.TokenEnv != "" {
+			if !envName.MatchString(h.TokenEnv) {
+				v.add("token_env must name an environment variable", "audit", "webhooks", i, "token_env")
+			} else if tok := getenv(h.TokenEnv); tok == "" {
+				v.add(fmt.Sprintf("environment variable %s is empty or unset: export the webhook's token there", h.TokenEnv),
+					"audit", "webhooks", i, "token_env")
+			} else {
+				h.Token = Secret(tok)
+			}
+		}
+	}
+}
+
+var webhookName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func (v *validator) address(addr string, path ...any) {
 	if addr == "" {

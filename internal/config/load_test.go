@@ -86,6 +86,10 @@ func TestParseProblems(t *testing.T) {
 		{"bad hash", base + "identities:\n  - name: bob\n    token_sha256: abc\n", []string{"64 hex digits"}},
 		{"cert without key", base + "tls:\n  cert: c.pem\n", []string{"cert and key"}},
 		{"bad listen", base + "listen:\n  postgres: 6432\n", []string{"listen.postgres", "not host:port"}},
+		{"webhook without url", base + "audit:\n  webhooks:\n    - name: siem\n      url: ftp://x\n      format: cef\n",
+			[]string{"audit.webhooks[0].url", "not an http:// or https:// URL", "audit.webhooks[0].format", "format \"cef\""}},
+		{"webhook twice, token unset", base + "audit:\n  webhooks:\n    - {name: s, url: 'http://h/'}\n    - {name: s, url: 'http://h/', token_env: NOPE}\n",
+			[]string{"webhook \"s\" is defined twice", "NOPE is empty or unset"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
