@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -56,17 +55,9 @@ func TestSlowReaderDoesNotStallOthers(t *testing.T) { eachRelay(t, testSlowReade
 func testSlowReaderDoesNotStallOthers(t *testing.T, e *env) {
 	resetDB(t, e.pg, "shop_prod")
 	ctx := context.Background()
-	pc, err := pgconn.Connect(ctx, e.url(bob, bobToken, "shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc, err := pc.Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hc.Conn.Close()
+	conn := e.rawSession(t, bob, bobToken, "shop", time.Minute)
 	const n = 200000 // ~20 MB of rows: far more than socket buffers hold
-	fe := pgproto3.NewFrontend(hc.Conn, hc.Conn)
+	fe := pgproto3.NewFrontend(conn, conn)
 	fe.Send(&pgproto3.Query{String: fmt.Sprintf("SELECT g, repeat('x', 90) FROM generate_series(1, %d) g", n)})
 	if err := fe.Flush(); err != nil {
 		t.Fatal(err)
@@ -81,7 +72,6 @@ func testSlowReaderDoesNotStallOthers(t *testing.T, e *env) {
 			t.Fatalf("another session stalled while one client did not read: %d %v", got, err)
 		}
 	}
-	hc.Conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	rows := 0
 	for {
 		m, err := fe.Receive()

@@ -194,6 +194,24 @@ identities:
 	return &env{pg: pg, addr: ln.Addr().String(), proxy: srv, stop: stop}
 }
 
+// rawSession logs in through the proxy and hands over the bare socket, for
+// tests that speak the protocol byte by byte. It closes at cleanup; reads
+// and writes time out after timeout.
+func (e *env) rawSession(t testing.TB, user, token, datastore string, timeout time.Duration) net.Conn {
+	t.Helper()
+	pc, err := pgconn.Connect(context.Background(), e.url(user, token, datastore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hc.Conn.Close() })
+	hc.Conn.SetDeadline(time.Now().Add(timeout))
+	return hc.Conn
+}
+
 // url is a connection URL through the proxy.
 func (e *env) url(user, token, datastore string, extra ...string) string {
 	u := fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", urlEscape(user), urlEscape(token), e.addr, datastore)

@@ -21,6 +21,7 @@ import (
 type inflight struct {
 	mu    sync.Mutex
 	queue []awaited
+	clock func() int64 // ns, monotonic; nil: monoNow. Read only when a recorded statement starts or ends
 }
 
 // awaited is one forwarded message the upstream will answer.
@@ -44,18 +45,29 @@ type outcome struct {
 // forwarded notes a client message that the upstream will answer. Messages
 // that get no answer of their own (Flush, COPY data, Terminate) are not
 // noted.
-func (f *inflight) forwarded(typ byte, seqs []uint64, now int64) {
+func (f *inflight) forwarded(typ byte, seqs []uint64) {
 	switch typ {
 	case 'Q', 'P', 'B', 'D', 'E', 'C', 'S':
+		a := awaited{typ: typ, seqs: seqs}
+		if len(seqs) > 0 {
+			a.start = f.now()
+		}
 		f.mu.Lock()
-		f.queue = append(f.queue, awaited{typ: typ, seqs: seqs, start: now})
+		f.queue = append(f.queue, a)
 		f.mu.Unlock()
 	}
 }
 
+func (f *inflight) now() int64 {
+	if f.clock != nil {
+		return f.clock()
+	}
+	return monoNow()
+}
+
 // answer consumes one upstream message. It returns the outcome of a
 // recorded statement when the message ends one.
-func (f *inflight) answer(typ byte, raw []byte, now int64) (outcome, bool) {
+func (f *inflight) answer(typ byte, raw []byte) (outcome, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.queue) == 0 {
@@ -70,11 +82,11 @@ func (f *inflight) answer(typ byte, raw []byte, now int64) (outcome, bool) {
 		if typ == 'C' {
 			tag = commandTag(raw)
 		}
-		return f.complete(head, tag, "", false, now)
+		return f.complete(head, tag, "", false)
 	case 's': // PortalSuspended: the Execute ends, the portal lives on
-		return f.complete(head, "PORTAL SUSPENDED", "", false, now)
+		return f.complete(head, "PORTAL SUSPENDED", "", false)
 	case 'E': // ErrorResponse
-		o, ok := f.complete(head, "", errorCode(raw), true, now)
+		o, ok := f.complete(head, "", errorCode(raw), true)
 		if head.typ != 'Q' {
 			// The upstream skips everything up to the next Sync.
 			i := 0
@@ -106,7 +118,11 @@ func (f *inflight) answer(typ byte, raw []byte, now int64) (outcome, bool) {
 
 // complete ends the statement now returning results at the head of the
 // queue: the next of a Query's, or an Execute's (which leaves the queue).
-func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool, now int64) (outcome, bool) {
+func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (outcome, bool) {
+	var now int64
+	if len(head.seqs) > 0 {
+		now = f.now()
+	}
 	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start}
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n

@@ -39,7 +39,10 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var f inflight
 			var got []string
+			clock := int64(0)
+			f.clock = func() int64 { return clock }
 			for i, step := range strings.Split(c.script, " | ") {
+				clock = int64(i)
 				parts := strings.Fields(step)
 				typ := parts[1][0]
 				if parts[0] == ">" {
@@ -51,7 +54,7 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 							seqs = append(seqs, n)
 						}
 					}
-					f.forwarded(typ, seqs, int64(i))
+					f.forwarded(typ, seqs)
 					continue
 				}
 				raw := []byte{typ, 0, 0, 0, 0}
@@ -63,7 +66,7 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 						raw = append(raw, arg+"\x00"...)
 					}
 				}
-				if o, ok := f.answer(typ, raw, int64(i)); ok {
+				if o, ok := f.answer(typ, raw); ok {
 					rows := fmt.Sprint(o.rows)
 					if rowsOf(o.tag) < 0 && o.sqlstate == "" && o.rows == 0 {
 						rows = "-"
@@ -78,6 +81,22 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 				t.Fatalf("%d messages still awaited: %+v", len(f.queue), f.queue)
 			}
 		})
+	}
+}
+
+// Durations run from forwarding to completion; the next statement of a
+// string starts when the one before it ends.
+func TestInflightDurations(t *testing.T) {
+	var f inflight
+	now := int64(100)
+	f.clock = func() int64 { return now }
+	f.forwarded('Q', []uint64{1, 2})
+	now = 130
+	o1, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 1\x00"...))
+	now = 180
+	o2, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 2\x00"...))
+	if o1.duration != 30 || o2.duration != 50 {
+		t.Fatalf("durations %d and %d, want 30 and 50", o1.duration, o2.duration)
 	}
 }
 
@@ -111,10 +130,10 @@ func FuzzInflight(f *testing.F) {
 			if side == '>' {
 				bindNames(raw)
 				closeTarget(raw)
-				fl.forwarded(typ, []uint64{uint64(i + 1)}, int64(i))
+				fl.forwarded(typ, []uint64{uint64(i + 1)})
 				forwarded++
 			} else {
-				if o, ok := fl.answer(typ, raw, int64(i)); ok && o.seq == 0 {
+				if o, ok := fl.answer(typ, raw); ok && o.seq == 0 {
 					t.Fatal("an outcome without a statement")
 				}
 				commandTag(raw)

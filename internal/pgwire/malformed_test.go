@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -28,20 +27,11 @@ func testMalformedMessagesMidSession(t *testing.T, e *env) {
 	}
 	for name, msg := range cases {
 		t.Run(name, func(t *testing.T) {
-			pc, err := pgconn.Connect(ctx, e.url(bob, bobToken, "shop"))
-			if err != nil {
+			conn := e.rawSession(t, bob, bobToken, "shop", 10*time.Second)
+			if _, err := conn.Write(msg); err != nil {
 				t.Fatal(err)
 			}
-			hc, err := pc.Hijack()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer hc.Conn.Close()
-			hc.Conn.SetDeadline(time.Now().Add(10 * time.Second))
-			if _, err := hc.Conn.Write(msg); err != nil {
-				t.Fatal(err)
-			}
-			reply, _ := io.ReadAll(hc.Conn)
+			reply, _ := io.ReadAll(conn)
 			if len(reply) == 0 || reply[0] != 'E' || !strings.Contains(string(reply), "08P01") || !strings.Contains(string(reply), "FATAL") {
 				t.Fatalf("want FATAL 08P01, got %q", reply)
 			}
@@ -58,23 +48,13 @@ func testMalformedMessagesMidSession(t *testing.T, e *env) {
 func TestFastPathFunctionCallRefused(t *testing.T) { eachRelay(t, testFastPathFunctionCallRefused) }
 
 func testFastPathFunctionCallRefused(t *testing.T, e *env) {
-	ctx := context.Background()
-	pc, err := pgconn.Connect(ctx, e.url(alice, aliceToken, "shopdev"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc, err := pc.Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hc.Conn.Close()
-	hc.Conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn := e.rawSession(t, alice, aliceToken, "shopdev", 10*time.Second)
 	// FunctionCall: oid 1299 (now()), no argument formats, no arguments, text result.
 	call, _ := (&pgproto3.FunctionCall{Function: 1299, ResultFormatCode: 0}).Encode(nil)
-	if _, err := hc.Conn.Write(call); err != nil {
+	if _, err := conn.Write(call); err != nil {
 		t.Fatal(err)
 	}
-	fe := pgproto3.NewFrontend(hc.Conn, hc.Conn)
+	fe := pgproto3.NewFrontend(conn, conn)
 	var sawRefusal bool
 	for {
 		m, err := fe.Receive()

@@ -31,7 +31,6 @@ const (
 // the result is stepSlow and the caller judges elsewhere. A non-nil error
 // ends the session with that FATAL.
 func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []byte, quick bool) ([]byte, step, *pgError) {
-	now := monoNow()
 	switch typ {
 	case 'Q':
 		text, _, ok := cstring(raw[5:])
@@ -53,7 +52,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !decided {
 			return out, stepSlow, nil
 		}
-		ss.flight.forwarded('P', nil, now)
+		ss.flight.forwarded('P', nil)
 		if v.refusal != nil {
 			delete(ss.parsed, name)
 			ss.recordStatements(&v, false) // it runs nothing, recorded or not
@@ -73,7 +72,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		} else {
 			delete(ss.portals, portal)
 		}
-		ss.flight.forwarded('B', nil, now)
+		ss.flight.forwarded('B', nil)
 	case 'E':
 		portal, _, ok := cstring(raw[5:])
 		if !ok {
@@ -90,9 +89,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		} else if ok && kind == 'P' {
 			delete(ss.portals, name)
 		}
-		ss.flight.forwarded('C', nil, now)
+		ss.flight.forwarded('C', nil)
 	case 'D', 'S':
-		ss.flight.forwarded(typ, nil, now)
+		ss.flight.forwarded(typ, nil)
 	case 'F':
 		v := verdict{stmts: []analyze.Statement{{Text: "(fast-path function call)", Kind: analyze.KindUnknown, Command: "FUNCTION CALL"}},
 			decision: policy.Decision{Action: policy.Deny, Rule: "fastpath_function_call", Reason: "the fast-path function call protocol is not allowed"},
@@ -126,18 +125,17 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 			perr = errAuditUnavailable
 		}
 	}
-	now := monoNow() // durations start when the statement leaves for the upstream
-	if perr == nil {
-		ss.flight.forwarded(raw[0], seqs, now)
+	if perr == nil { // (its duration starts now, as it leaves for the upstream)
+		ss.flight.forwarded(raw[0], seqs)
 		return append(out, raw...), stepOn, nil
 	}
 	if raw[0] == 'E' {
 		// Inside the extended protocol a failing Parse stands for the
 		// Execute: the upstream answers it with the error and skips to Sync.
-		ss.flight.forwarded('P', nil, now)
+		ss.flight.forwarded('P', nil)
 		return ss.denials.appendParse(out, "dbward_refused", perr), stepOn, nil
 	}
-	ss.flight.forwarded('Q', nil, now)
+	ss.flight.forwarded('Q', nil)
 	return ss.denials.appendQuery(out, perr), stepOn, nil
 }
 
@@ -147,7 +145,7 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 // session is ending and that is the message the client should see, so the
 // caller writes out at once and silences the session.
 func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, fatal bool) {
-	if o, ok := ss.flight.answer(typ, raw, monoNow()); ok {
+	if o, ok := ss.flight.answer(typ, raw); ok {
 		ss.recordOutcome(o)
 	}
 	switch typ {
