@@ -28,7 +28,7 @@ var (
 	clients  = flag.Int("clients", 8, "clients for the throughput workloads")
 	dbward   = flag.String("dbward", "bin/dbward-bench", "dbward binary (a benchmark build: go build -tags dbward_bench)")
 	noAudit  = flag.Bool("no-audit-target", true, "also run dbward with its audit trail off, to show what auditing costs")
-	profile  = flag.String("cpuprofile", "", "have dbward write a CPU profile to this file")
+	profile  = flag.String("cpuprofile", "", "have dbward write a CPU profile to this file (and FILE.dbward-noaudit for the audit-off target)")
 	only     = flag.String("only", "", "run only workloads whose name contains this")
 )
 
@@ -296,10 +296,14 @@ identities:
 	args := []string{"serve", "--config", path}
 	if name == "dbward-noaudit" {
 		args = append(args, "--no-audit")
-	} else if *profile != "" {
+	}
+	if *profile != "" {
 		p, err := filepath.Abs(*profile)
 		if err != nil {
 			return target{}, nil, err
+		}
+		if name != "dbward" {
+			p += "." + name // one profile per dbward target
 		}
 		args = append(args, "--cpuprofile", p)
 	}
