@@ -113,7 +113,7 @@ func newProxy(ctx context.Context, cfg *config.Config, cfgPath string, log *slog
 		log.Warn("AUDIT DISABLED: this benchmark build records nothing")
 		return newProxyWith(ctx, cfg, log, nil)
 	}
-	klog.SetSlogLogger(log) // the Merkle log library logs through klog: into dbward's log, not the terminal
+	klog.SetSlogLogger(log) // tessera's client (proofs) logs through klog: into dbward's log, not the terminal
 	trail, err := audit.Open(ctx, audit.Options{Dir: cfg.Audit.Dir, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit trail: %w", err)

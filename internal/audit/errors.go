@@ -34,8 +34,8 @@ var (
 // Problem is the first thing Verify found wrong. It wraps ErrTampered.
 type Problem struct {
 	// Index is the first bad record: its journal sequence number, which is
-	// also its leaf index in the Merkle log (the feeder keeps them equal
-	// unless the log reorders a batch; Detail then names both).
+	// also its leaf index in the Merkle log (the log writer keeps them
+	// equal; where a damaged log does not, Detail names both).
 	Index uint64
 	// Where the problem shows: "journal", "log" (entry bundles or hash
 	// tiles), or "checkpoint".

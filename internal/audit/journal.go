@@ -361,3 +361,108 @@ func openJournal(dir string) (*segmentFile, journalState, error) {
 	}
 	return seg, st, nil
 }
+
+// cursor reads durable records from the journal in order.
+type cursor struct {
+	dir  string
+	r    *segReader
+	seg  uint64 // first seq of the open segment
+	next uint64 // seq of the record r returns next
+}
+
+// each calls fn with every durable record in [from, to), in order.
+func (c *cursor) each(pos *durablePos, from, to uint64, fn func(uint64, []byte) error) error {
+	if c.r == nil || c.next != from {
+		if err := c.seek(pos, from); err != nil {
+			return err
+		}
+	}
+	for c.next < to {
+		_, dseg, dend, segs := pos.get()
+		if c.seg == dseg {
+			c.r.extend(dend)
+		} else {
+			c.r.extend(-1)
+		}
+		fr, _, err := c.r.next()
+		if err == io.EOF {
+			// The end of a finished segment: go on with the next one.
+			i, found := slices.BinarySearch(segs, c.seg)
+			if !found || i+1 >= len(segs) || segs[i+1] != c.next {
+				return fmt.Errorf("journal segment %s ends at record %d, before %d", segName(c.seg), c.next, to)
+			}
+			if err := c.open(segs[i+1], pos); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			c.reset()
+			return fmt.Errorf("journal %s: %w", segName(c.seg), err)
+		}
+		if fr.kind != frameRecord {
+			continue
+		}
+		if seq := recordSeq(fr.body); seq != c.next {
+			c.reset()
+			return fmt.Errorf("journal %s: record %d where %d belongs", segName(c.seg), seq, c.next)
+		}
+		if err := fn(c.next, fr.body); err != nil {
+			return err
+		}
+		c.next++
+	}
+	return nil
+}
+
+func (c *cursor) reset() {
+	if c.r != nil {
+		c.r.Close()
+		c.r = nil
+	}
+}
+
+// seek positions the cursor at record seq.
+func (c *cursor) seek(pos *durablePos, seq uint64) error {
+	_, _, _, segs := pos.get()
+	i, found := slices.BinarySearch(segs, seq)
+	if !found {
+		i--
+	}
+	if i < 0 {
+		return fmt.Errorf("no journal segment holds record %d", seq)
+	}
+	if err := c.open(segs[i], pos); err != nil {
+		return err
+	}
+	for c.next < seq {
+		fr, _, err := c.r.next()
+		if err != nil {
+			c.reset()
+			return fmt.Errorf("journal %s: seeking record %d: %w", segName(c.seg), seq, err)
+		}
+		if fr.kind == frameRecord {
+			c.next = recordSeq(fr.body) + 1
+		}
+	}
+	return nil
+}
+
+func (c *cursor) open(first uint64, pos *durablePos) error {
+	c.reset()
+	_, dseg, dend, _ := pos.get()
+	limit := int64(-1)
+	if first == dseg {
+		limit = dend
+	}
+	r, err := openSegReader(filepath.Join(c.dir, segName(first)), limit)
+	if err != nil {
+		return err
+	}
+	if _, err := r.readHeader(first); err != nil {
+		r.Close()
+		return fmt.Errorf("journal %s: %w", segName(first), err)
+	}
+	c.r, c.seg, c.next = r, first, first
+	return nil
+}

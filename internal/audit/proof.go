@@ -11,6 +11,7 @@ import (
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 )
 
@@ -270,4 +271,30 @@ func VerifyProof(doc []byte, vkey string) (*Verified, error) {
 	default:
 		return nil, bad("unknown format %q", head.Format)
 	}
+}
+
+// readLeaves calls fn with each leaf in [from, to) of a log of the given
+// size.
+func readLeaves(ctx context.Context, read func(context.Context, uint64, uint8) ([]byte, error), from, to, size uint64, fn func(uint64, []byte) error) error {
+	if from >= to {
+		return nil
+	}
+	for ri := range layout.Range(from, to-from, size) {
+		raw, err := read(ctx, ri.Index, ri.Partial)
+		if err != nil {
+			return fmt.Errorf("entry bundle %d: %w", ri.Index, err)
+		}
+		i := ri.Index * layout.EntryBundleWidth
+		err = parseBundle(raw, func(leaf []byte) error {
+			defer func() { i++ }()
+			if i < ri.Index*layout.EntryBundleWidth+uint64(ri.First) || i >= ri.Index*layout.EntryBundleWidth+uint64(ri.First+ri.N) {
+				return nil
+			}
+			return fn(i, leaf)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -7,10 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/transparency-dev/tessera"
-	"github.com/transparency-dev/tessera/storage/posix"
+	"github.com/transparency-dev/tessera/api/layout"
 )
 
 // TestTornTailIsCut: what a crash leaves after the last seal (records never
@@ -83,60 +81,74 @@ func TestDamageIsNotCut(t *testing.T) {
 	wantProblem(t, dir, 0)
 }
 
-// TestRefeedAfterInterruptedRound: the log holds a prefix of the journal
-// and, from an interrupted round, some later records out of order; Open
-// feeds exactly the missing ones.
-func TestRefeedAfterInterruptedRound(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	first := appendJournalOnly(t, dir, 40)
-	if first != 0 {
-		t.Fatalf("journal starts at %d", first)
-	}
-	signer, _, err := loadOrCreateKey(dir, "unused")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var leaves [][]byte
-	Records(context.Background(), dir, 0, func(uint64, []byte) error { return nil })
-	pos := &durablePos{seq: 40, seg: 0, end: 1 << 40, segments: []uint64{0}}
-	c := &cursor{dir: filepath.Join(dir, journalDir)}
-	if err := c.each(pos, 0, 40, func(_ uint64, body []byte) error {
-		leaves = append(leaves, append([]byte(nil), body...))
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Feed 0-19, then 22, 21, 25: a round cut short, reordered, with holes.
-	ctx, cancel := context.WithCancel(context.Background())
-	driver, _ := posix.New(ctx, posix.Config{Path: filepath.Join(dir, logDir)})
-	app, shutdown, _, err := tessera.NewAppender(ctx, driver, tessera.NewAppendOptions().
-		WithCheckpointSigner(signer).WithCheckpointInterval(100*time.Millisecond).WithBatching(1, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range append(seqRange(0, 20), 22, 21, 25) {
-		if _, err := app.Add(ctx, tessera.NewEntry(leaves[s]))(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shutdown(ctx)
-	cancel()
-
-	tr := openTrail(t, dir)
-	closeTrail(t, tr)
-	rep := mustVerify(t, dir)
-	if rep.Leaves != 42 || rep.Records != 42 || rep.Tail != 0 {
-		t.Fatalf("after re-feed: %v, want all 42 records in the log once", rep)
+// TestLogRebuiltFromJournal: the Merkle log is derived from the journal.
+// Whatever a crash leaves of it above its checkpoint (tiles written, the
+// checkpoint not; torn or missing files), and even no log at all, the next
+// Open rewrites it from the journal and it verifies.
+func TestLogRebuiltFromJournal(t *testing.T) {
+	// Each case gets the log after two runs and a copy of it after the
+	// first; putting the copy back over it gives the first run's checkpoint
+	// (and the partial tiles it needs) with the second run's tiles above
+	// it: what a crash before the second checkpoint leaves.
+	for name, damage := range map[string]func(t *testing.T, logPath, older string){
+		"tiles above the checkpoint": func(t *testing.T, logPath, older string) {
+			copyTree(t, older, logPath)
+		},
+		"torn tiles above the checkpoint": func(t *testing.T, logPath, older string) {
+			copyTree(t, older, logPath)
+			// Not fsynced before a power cut: the full tile at the old edge,
+			// the bundle after it, a tile never covered.
+			for _, p := range []string{layout.TilePath(0, 1, 0), layout.EntriesPath(1, 0), layout.TilePath(0, 2, 0)} {
+				os.WriteFile(filepath.Join(logPath, p), []byte("torn"), 0o600)
+			}
+		},
+		"no log": func(t *testing.T, logPath, _ string) {
+			os.RemoveAll(logPath)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			run := func() { // 302 records, with trail.start and trail.stop
+				tr := openTrail(t, dir)
+				for i := range 300 {
+					tr.Append(statementEvent("s", uint64(i+1)), false)
+				}
+				closeTrail(t, tr)
+			}
+			run()
+			older := copyDir(t, filepath.Join(dir, logDir))
+			run()
+			damage(t, filepath.Join(dir, logDir), older)
+			run()
+			rep := mustVerify(t, dir)
+			if rep.Leaves != 906 || rep.Records != 906 || rep.Tail != 0 || rep.Checkpoint.Size != 906 {
+				t.Fatalf("after reopening: %v, want all 906 records in the log", rep)
+			}
+			if err := tesseraFsck(t, dir); err != nil {
+				t.Fatalf("fsck: %v", err)
+			}
+		})
 	}
 }
 
-func seqRange(from, to uint64) []uint64 {
-	var out []uint64
-	for s := from; s < to; s++ {
-		out = append(out, s)
+// TestLogEdgeDamageRefused: tiles at the checkpoint's edge that do not hash
+// to its root are damage, not a crash: Open refuses to build on them.
+func TestLogEdgeDamageRefused(t *testing.T) {
+	dir := t.TempDir()
+	tr := openTrail(t, dir)
+	for i := range 300 {
+		tr.Append(statementEvent("s", uint64(i+1)), false)
 	}
-	return out
+	closeTrail(t, tr) // 302 records: the edge is tile 0/1, 46 wide
+	path := filepath.Join(dir, logDir, layout.TilePath(0, 1, 46))
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[5] ^= 1
+	os.WriteFile(path, raw, 0o600)
+	_, err = Open(context.Background(), testOptions(dir))
+	if err == nil || !strings.Contains(err.Error(), "dbward audit verify") {
+		t.Fatalf("Open = %v, want a refusal naming dbward audit verify", err)
+	}
 }

@@ -18,6 +18,13 @@ import (
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
+	copyTree(t, src, dst)
+	return dst
+}
+
+// copyTree copies the files under src into dst, replacing those there.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -43,7 +50,6 @@ func copyDir(t *testing.T, src string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dst
 }
 
 // journalFrames splits the only journal segment of dir into its magic and

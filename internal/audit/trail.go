@@ -23,9 +23,7 @@ type Options struct {
 	// Dir holds the trail: journal, Merkle log, signing key. Required.
 	Dir string
 	// Logger receives the trail's own problems and recoveries. If nil,
-	// they are discarded. The Merkle log library (tessera) logs through
-	// klog, which is process-wide: a program routes it once, before Open,
-	// with klog.SetSlogLogger.
+	// they are discarded.
 	Logger *slog.Logger
 	// Origin names a new signing key and thereby the log (the first line of
 	// every checkpoint). If empty, "dbward.audit/<hostname>". It is only
@@ -46,7 +44,7 @@ type Options struct {
 
 // Files and directories in Options.Dir besides the key files.
 const (
-	logDir         = "log"         // tessera POSIX storage: checkpoint, tile/
+	logDir         = "log"         // the Merkle log (tlog-tiles): checkpoint, tile/
 	checkpointFile = "checkpoints" // archive of signed checkpoints
 	lockFile       = "lock"
 )
@@ -82,20 +80,19 @@ type Trail struct {
 
 	pos durablePos
 
-	feeder *feeder
+	logw *logWriter
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// durablePos is where the durable journal ends; the feeder reads up to it.
+// durablePos is where the durable journal ends; the log writer reads up to it.
 type durablePos struct {
 	mu       sync.Mutex
 	seq      uint64   // records below seq are durable
 	seg      uint64   // first seq of the segment holding the end
 	end      int64    // durable bytes in that segment
 	segments []uint64 // every segment's first seq
-	wake     chan struct{}
 }
 
 func (p *durablePos) get() (seq, seg uint64, end int64, segs []uint64) {
@@ -213,18 +210,18 @@ func Open(ctx context.Context, opts Options) (*Trail, error) {
 		return nil, unavailable(fmt.Errorf("opening the journal: %w", err))
 	}
 	t.seg, t.head, t.written, t.nextSeq = seg, st.head, st.next, st.next
-	t.pos = durablePos{seq: st.next, seg: seg.first, end: seg.end, segments: st.segments, wake: make(chan struct{}, 1)}
+	t.pos = durablePos{seq: st.next, seg: seg.first, end: seg.end, segments: st.segments}
 	if st.repair != "" {
 		log.Warn("audit: journal repaired after a crash", "detail", st.repair)
 	}
 	t.cur = &batch{done: make(chan struct{})}
 	t.taken = make(chan struct{})
 
-	f, fed, err := startFeeder(ctx, t, st.next)
+	lw, fed, err := openLogWriter(t, st.next)
 	if err != nil {
 		return nil, err
 	}
-	t.feeder = f
+	t.logw = lw
 	go t.writeLoop()
 	ok = true
 
@@ -500,6 +497,7 @@ func (t *Trail) writeBatch(b *batch) error {
 		}
 	}
 	head := t.head
+	lb := t.logw.batch(b.first)
 	for i, r := range b.recs {
 		end := len(b.buf)
 		if i+1 < len(b.recs) {
@@ -508,6 +506,8 @@ func (t *Trail) writeBatch(b *batch) error {
 		body := b.buf[r.off+frameHeaderSize+1 : end]
 		copy(body[9:41], head[:])
 		head = t.hasher.sum(body)
+		lb.hashes = append(lb.hashes, head)
+		lb.entries = appendEntry(lb.entries, body)
 		finishFrame(b.buf[:end], r.off)
 	}
 	last := b.first + uint64(len(b.recs)) - 1
@@ -527,16 +527,14 @@ func (t *Trail) writeBatch(b *batch) error {
 	err = t.seg.write(b.buf)
 	b.buf = b.buf[:n]
 	if err != nil {
+		t.logw.recycle(lb)
 		return err
 	}
 	t.head, t.written = head, last+1
 	t.pos.mu.Lock()
 	t.pos.seq, t.pos.seg, t.pos.end = t.written, t.seg.first, t.seg.end
 	t.pos.mu.Unlock()
-	select {
-	case t.pos.wake <- struct{}{}:
-	default:
-	}
+	t.logw.offer(lb)
 	return nil
 }
 
@@ -577,7 +575,7 @@ func (t *Trail) Close() error {
 		<-t.writerDone
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		t.closeErr = t.feeder.stop(ctx)
+		t.closeErr = t.logw.stop(ctx)
 		if t.seg.f != nil {
 			if err := t.seg.f.Close(); err != nil && t.closeErr == nil {
 				t.closeErr = err

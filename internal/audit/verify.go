@@ -42,6 +42,12 @@ type Report struct {
 	Elapsed    time.Duration
 }
 
+// maxDisplacement is how far from its place Verify still matches a leaf to
+// its journal record. The log writer puts record i at leaf i, so any
+// displacement is damage; tolerating a little lets Verify name the
+// records a reordering moved instead of reporting every leaf after it.
+const maxDisplacement = 8192
+
 // Verify checks the trail in dir, reading only; it may run while the trail
 // is open. It checks:
 //
