@@ -198,7 +198,7 @@ func appendJournalOnly(t *testing.T, dir string, n int) (first uint64) {
 		b.buf = append(b.buf, recordVersion)
 		b.buf = binary.BigEndian.AppendUint64(b.buf, seq)
 		b.buf = append(b.buf, zeroHash[:]...)
-		b.buf = appendRecordEvent(b.buf, statementEvent("tail", uint64(i+1)), time.Now())
+		b.buf, _ = appendRecordEvent(b.buf, statementEvent("tail", uint64(i+1)), time.Now())
 		b.recs = []recRef{{off: 0, durable: true}}
 		if err := tr.writeBatch(b); err != nil {
 			t.Fatal(err)
