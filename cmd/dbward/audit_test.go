@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dbward/dbward/internal/audit"
 	"k8s.io/klog/v2"
@@ -161,4 +162,93 @@ func TestAuditExport(t *testing.T) {
 	if code, _, _ := runCLI("audit", "export", "--config", cfg, "--from", "nonsense"); code != 2 {
 		t.Fatalf("export --from nonsense: exit %d, want 2", code)
 	}
+}
+
+// A statement's outcome reads the same in tail, search and search --json
+// whether the trail folded it into the statement record (a fast read) or
+// wrote it as a record of its own (a write, or a slow statement).
+func TestAuditOutcomeShapes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit")
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
+	// Reads wait a minute for the writer, so the fold cannot miss.
+	tr, err := audit.Open(context.Background(), audit.Options{Dir: dir, Logger: slog.New(slog.DiscardHandler), AsyncDelay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmt := func(n uint64) *audit.Event {
+		return &audit.Event{Type: audit.TypeStatement, Session: "s1", StatementSeq: n,
+			Identity:  audit.Identity{Name: "alice@example.com", Kind: "human"},
+			Statement: audit.Statement{Text: "SELECT * FROM orders WHERE id > $1", Kind: "select", Command: "SELECT"},
+			Decision:  audit.Decision{Action: "allow"}}
+	}
+	o := audit.Outcome{Tag: "SELECT 3", Rows: 3, Duration: 1500 * time.Microsecond}
+	// Statement 1: its outcome is a separate record.
+	if _, err := tr.Append(stmt(1), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Append(&audit.Event{Type: audit.TypeOutcome, Session: "s1", StatementSeq: 1,
+		Identity: audit.Identity{Name: "alice@example.com", Kind: "human"}, Outcome: o}, false); err != nil {
+		t.Fatal(err)
+	}
+	// Statement 2: its outcome is folded into its record.
+	seq, err := tr.Append(stmt(2), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.FoldOutcome(seq, o) {
+		t.Fatal("outcome not folded")
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// search --json: one object per statement, each with its outcome once.
+	code, out, errs := runCLI("audit", "search", "--dir", dir, "--json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("audit search --json: exit %d\n%s%s", code, out, errs)
+	}
+	var got [2]map[string]any
+	for i, l := range lines {
+		if strings.Count(l, `"outcome":`) != 1 {
+			t.Errorf("line %d holds the outcome %d times: %s", i, strings.Count(l, `"outcome":`), l)
+		}
+		if err := json.Unmarshal([]byte(l), &got[i]); err != nil {
+			t.Fatal(err)
+		}
+		if got[i]["statement_seq"] != float64(i+1) {
+			t.Errorf("line %d is statement %v", i, got[i]["statement_seq"])
+		}
+		for _, k := range []string{"seq", "id", "time", "statement_seq"} {
+			delete(got[i], k)
+		}
+	}
+	if a, b := mustMarshal(t, got[0]), mustMarshal(t, got[1]); a != b {
+		t.Errorf("a separate and a folded outcome read differently:\nseparate %s\nfolded   %s", a, b)
+	}
+	if !strings.Contains(lines[1], `"outcome":{"tag":"SELECT 3","rows":3,"duration_ns":1500000}`) {
+		t.Errorf("folded outcome: %s", lines[1])
+	}
+
+	// Plain search and tail show it on the statement's line.
+	for _, args := range [][]string{{"audit", "search", "--dir", dir}, {"audit", "tail", "--dir", dir, "-n", "2"}} {
+		code, out, errs := runCLI(args...)
+		if code != 0 || !strings.Contains(out, "session=s1#2 alice@example.com allow: SELECT * FROM orders WHERE id > $1 SELECT 3 rows=3 1.5ms") {
+			t.Errorf("dbward %v: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+	// Searching for outcomes finds both shapes.
+	code, out, _ = runCLI("audit", "search", "--dir", dir, "--type", "statement.outcome")
+	if code != 0 || !strings.Contains(out, " statement.outcome session=s1#1 ") || !strings.Contains(out, " statement session=s1#2 ") {
+		t.Errorf("search --type statement.outcome: exit %d\n%s", code, out)
+	}
+}
+
+func mustMarshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

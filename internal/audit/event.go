@@ -7,16 +7,16 @@ import "time"
 type Type string
 
 const (
-	TypeSessionStart Type = "session.start" // a client connected and authenticated; the session id is new
-	TypeSessionEnd   Type = "session.end"   // the connection ended; Reason says how
-	TypeAuthSuccess  Type = "auth.success"  // credentials accepted for Identity (AuthMethod says how)
-	TypeAuthFailure  Type = "auth.failure"  // credentials refused; Reason says why, never the secret
-	TypeStatement    Type = "statement"     // a statement and the decision on it, recorded before it runs
-	TypeOutcome      Type = "statement.outcome"
-	TypePolicyReload Type = "policy.reload" // policies (re)loaded; Change says from where and the digest
-	TypeConfigChange Type = "config.change" // configuration (re)loaded; Change says from where and the digest
-	TypeTrailStart   Type = "trail.start"   // written by Open: the trail (re)started; Reason says what recovery did
-	TypeTrailStop    Type = "trail.stop"    // written by Close
+	TypeSessionStart Type = "session.start"     // a client connected and authenticated; the session id is new
+	TypeSessionEnd   Type = "session.end"       // the connection ended; Reason says how
+	TypeAuthSuccess  Type = "auth.success"      // credentials accepted for Identity (AuthMethod says how)
+	TypeAuthFailure  Type = "auth.failure"      // credentials refused; Reason says why, never the secret
+	TypeStatement    Type = "statement"         // a statement and the decision on it, recorded before it runs; with Outcome when folded (Trail.FoldOutcome)
+	TypeOutcome      Type = "statement.outcome" // how a statement ended, when it was not folded into the statement's record
+	TypePolicyReload Type = "policy.reload"     // policies (re)loaded; Change says from where and the digest
+	TypeConfigChange Type = "config.change"     // configuration (re)loaded; Change says from where and the digest
+	TypeTrailStart   Type = "trail.start"       // written by Open: the trail (re)started; Reason says what recovery did
+	TypeTrailStop    Type = "trail.stop"        // written by Close
 )
 
 // Event is one audit record. A single struct covers every Type; fields that
@@ -41,7 +41,8 @@ type Event struct {
 	// carries it.
 	Session string `json:"session,omitempty"`
 	// StatementSeq numbers the statements of a session from 1. A statement
-	// and its outcome carry the same Session and StatementSeq.
+	// and its separate outcome record carry the same Session and
+	// StatementSeq.
 	StatementSeq uint64 `json:"statement_seq,omitempty"`
 
 	Identity    Identity `json:"identity,omitzero"`
@@ -53,7 +54,7 @@ type Event struct {
 	Statement Statement         `json:"statement,omitzero"` // TypeStatement
 	Decision  Decision          `json:"decision,omitzero"`  // TypeStatement
 	Intent    map[string]string `json:"intent,omitempty"`   // TypeStatement: sqlcommenter pairs, as declared by the client
-	Outcome   Outcome           `json:"outcome,omitzero"`   // TypeOutcome
+	Outcome   Outcome           `json:"outcome,omitzero"`   // TypeOutcome; TypeStatement when folded
 	Change    Change            `json:"change,omitzero"`    // TypePolicyReload, TypeConfigChange
 
 	// Reason is free text for people: why a login failed, how a session
@@ -110,8 +111,12 @@ type Decision struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Outcome is how a statement ended. It is linked to its statement by
-// Event.Session and Event.StatementSeq.
+// Outcome is how a statement ended. It is recorded in one of two ways: folded
+// into the statement's own record (a TypeStatement event with Outcome set),
+// when the statement ended while its record still waited to be written
+// (Trail.FoldOutcome; typically a read), or else as a separate TypeOutcome
+// record, linked to its statement by Event.Session and Event.StatementSeq.
+// Readers must accept both.
 type Outcome struct {
 	Tag           string        `json:"tag,omitempty"` // command tag, e.g. "DELETE 3"
 	Rows          int64         `json:"rows"`

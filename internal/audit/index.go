@@ -53,7 +53,9 @@ CREATE INDEX IF NOT EXISTS event_tables_seq ON event_tables(seq);
 
 // Query selects events for Search. Empty fields match everything.
 type Query struct {
-	Type         Type   // default TypeStatement
+	// Type is the type of the events; default TypeStatement. TypeOutcome
+	// also matches the statement records that carry their outcome.
+	Type         Type
 	Identity     string // identity name; also matches the owner of an agent
 	IdentityKind string // human | agent | service
 	Datastore    string
@@ -70,13 +72,17 @@ type Match struct {
 	Seq   uint64
 	Event Event
 	// JSON is the event as recorded, with "seq" first and, for a statement
-	// whose outcome is recorded, the outcome merged in as "outcome".
+	// whose outcome is recorded, the outcome as "outcome": folded into the
+	// statement record already, or merged in from the separate
+	// TypeOutcome record.
 	JSON json.RawMessage
 }
 
 // Search brings the index at indexPath ("" means <dir>/index.sqlite) up to
 // date with the journal of the trail in dir, then calls fn with the events
-// that match q, in journal order. A statement's outcome is merged into it.
+// that match q, in journal order. A statement carries its outcome, whether
+// the trail folded it into the statement record or wrote it separately
+// (see Trail.FoldOutcome).
 func Search(ctx context.Context, dir, indexPath string, q Query, fn func(Match) error) error {
 	db, err := openIndex(ctx, dir, indexPath)
 	if err != nil {
@@ -91,6 +97,9 @@ func Search(ctx context.Context, dir, indexPath string, q Query, fn func(Match) 
 	}
 	where := "e.type = ?"
 	args := []any{string(q.Type)}
+	if q.Type == TypeOutcome {
+		where = "(e.type = ? OR (e.type = 'statement' AND json_extract(e.event, '$.outcome') IS NOT NULL))"
+	}
 	add := func(cond string, vs ...any) {
 		where += " AND " + cond
 		args = append(args, vs...)
@@ -152,8 +161,8 @@ func Search(ctx context.Context, dir, indexPath string, q Query, fn func(Match) 
 	return rows.Err()
 }
 
-// match builds a Match, merging the outcome event's outcome into the
-// statement.
+// match builds a Match, merging the outcome event's outcome into a
+// statement that does not carry its own.
 func match(seq uint64, event string, outcome sql.NullString) (Match, error) {
 	m := Match{Seq: seq}
 	if err := json.Unmarshal([]byte(event), &m.Event); err != nil {
@@ -164,7 +173,7 @@ func match(seq uint64, event string, outcome sql.NullString) (Match, error) {
 	js = strconv.AppendUint(js, seq, 10)
 	js = append(js, ',')
 	js = append(js, event[1:len(event)-1]...)
-	if outcome.Valid {
+	if outcome.Valid && m.Event.Outcome == (Outcome{}) {
 		var o struct {
 			Outcome json.RawMessage `json:"outcome"`
 		}

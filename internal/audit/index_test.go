@@ -6,16 +6,21 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestSearch(t *testing.T) {
 	dir := t.TempDir()
-	tr := openTrail(t, dir)
+	tr, err := Open(context.Background(), slowOptions(dir)) // so that an outcome can be folded
+	if err != nil {
+		t.Fatal(err)
+	}
 	alice := Identity{Name: "alice@example.com", Kind: "human"}
 	agent := Identity{Name: "claude@alice", Kind: "agent", Owner: "alice@example.com"}
 	bob := Identity{Name: "bob@example.com", Kind: "human"}
+	job := Identity{Name: "nightly", Kind: "service"}
 	stmt := func(session string, n uint64, id Identity, ds, table, action, fp string) *Event {
 		return &Event{Type: TypeStatement, Session: session, StatementSeq: n, Identity: id, Datastore: ds,
 			Statement: Statement{Text: "…", Fingerprint: fp, Tables: []Table{{Schema: "public", Name: table, Access: "read"}}},
@@ -35,6 +40,13 @@ func TestSearch(t *testing.T) {
 	app("g1 outcome", &Event{Type: TypeOutcome, Session: "sg", StatementSeq: 1, Outcome: Outcome{SQLState: "42501"}})
 	app("b1", stmt("sb", 1, bob, "hr", "salaries", "allow", "f1"))
 	app("a2", stmt("sa", 2, alice, "hr", "salaries", "approve", "f3"))
+	// A statement whose outcome the trail folds into its record.
+	if seqs["j1"], err = tr.Append(stmt("sj", 1, job, "ops", "jobs", "allow", "f5"), false); err != nil {
+		t.Fatal(err)
+	}
+	if !tr.FoldOutcome(seqs["j1"], Outcome{Tag: "SELECT 5", Rows: 5, Duration: time.Millisecond}) {
+		t.Fatal("outcome not folded")
+	}
 	app("login", &Event{Type: TypeAuthFailure, Identity: Identity{Name: "mallory"}, Reason: "bad password"})
 
 	ctx := context.Background()
@@ -59,7 +71,8 @@ func TestSearch(t *testing.T) {
 		q    Query
 		want []string
 	}{
-		{"all statements", Query{}, []string{"a1", "g1", "b1", "a2"}},
+		{"all statements", Query{}, []string{"a1", "g1", "b1", "a2", "j1"}},
+		{"outcomes, separate and folded", Query{Type: TypeOutcome}, []string{"a1 outcome", "g1 outcome", "j1"}},
 		{"identity (and the agents it owns)", Query{Identity: "alice@example.com"}, []string{"a1", "g1", "a2"}},
 		{"agent itself", Query{Identity: "claude@alice"}, []string{"g1"}},
 		{"kind", Query{IdentityKind: "agent"}, []string{"g1"}},
@@ -90,6 +103,14 @@ func TestSearch(t *testing.T) {
 	}
 	if ms[1].Event.Outcome != (Outcome{}) {
 		t.Errorf("statement without outcome got one: %s", ms[1].JSON)
+	}
+	// So does one whose outcome was folded into it, once.
+	_, ms = search(Query{Session: "sj"})
+	js = nil
+	json.Unmarshal(ms[0].JSON, &js)
+	if js["seq"] != float64(seqs["j1"]) || js["outcome"].(map[string]any)["tag"] != "SELECT 5" || ms[0].Event.Outcome.Rows != 5 ||
+		strings.Count(string(ms[0].JSON), `"outcome":`) != 1 {
+		t.Errorf("statement with a folded outcome: %s", ms[0].JSON)
 	}
 
 	// The index catches up with new records, and a rebuild gives the same.

@@ -121,20 +121,7 @@ func (e *Event) appendRest(b []byte, limit int) []byte {
 		b = append(b, '}')
 	}
 	if e.Outcome != (Outcome{}) {
-		o := &e.Outcome
-		b = append(b, `,"outcome":{`...)
-		n := len(b)
-		b = appendStringField(b, "tag", o.Tag, limit)
-		b = append(b, `,"rows":`...)
-		b = strconv.AppendInt(b, o.Rows, 10)
-		b = append(b, `,"duration_ns":`...)
-		b = strconv.AppendInt(b, int64(o.Duration), 10)
-		b = appendStringField(b, "sqlstate", o.SQLState, limit)
-		if o.MaskedColumns != 0 {
-			b = append(b, `,"masked_columns":`...)
-			b = strconv.AppendInt(b, int64(o.MaskedColumns), 10)
-		}
-		b = closeObject(b, n)
+		b = e.Outcome.appendField(b, limit)
 	}
 	if e.Change != (Change{}) {
 		b = append(b, `,"change":{`...)
@@ -149,6 +136,32 @@ func (e *Event) appendRest(b []byte, limit int) []byte {
 	return append(b, '}')
 }
 
+// appendField appends o as an event's "outcome" field, comma first. It is
+// also what Trail.FoldOutcome splices into a statement record.
+func (o *Outcome) appendField(b []byte, limit int) []byte {
+	b = append(b, `,"outcome":{`...)
+	n := len(b)
+	b = appendStringField(b, "tag", o.Tag, limit)
+	b = append(b, `,"rows":`...)
+	b = strconv.AppendInt(b, o.Rows, 10)
+	b = append(b, `,"duration_ns":`...)
+	b = strconv.AppendInt(b, int64(o.Duration), 10)
+	b = appendStringField(b, "sqlstate", o.SQLState, limit)
+	if o.MaskedColumns != 0 {
+		b = append(b, `,"masked_columns":`...)
+		b = strconv.AppendInt(b, int64(o.MaskedColumns), 10)
+	}
+	return closeObject(b, n)
+}
+
+// foldable reports whether an outcome could be folded into e's record
+// (Trail.FoldOutcome): a statement without an outcome and without any of
+// the fields encoded after "outcome" (change, reason, delayed), so that
+// the outcome belongs just before the record's closing brace.
+func (e *Event) foldable() bool {
+	return e.Type == TypeStatement && e.Outcome == (Outcome{}) && e.Change == (Change{}) && e.Reason == "" && !e.Delayed
+}
+
 func (i *Identity) isZero() bool {
 	return i.Name == "" && i.Kind == "" && i.Owner == "" && i.Fingerprint == "" && len(i.Groups) == 0
 }
@@ -160,8 +173,8 @@ func (s *Statement) isZero() bool {
 
 // appendRecordEvent appends the event as a record stores it: ID and Time
 // filled in when zero (id and now), strings and lists cut to the limits, and
-// an event that would still not fit replaced by its essentials.
-func appendRecordEvent(b []byte, e *Event, now time.Time) []byte {
+// an event that would still not fit replaced by its essentials (shortened).
+func appendRecordEvent(b []byte, e *Event, now time.Time) (_ []byte, shortened bool) {
 	start := len(b)
 	b = append(b, `{"id":`...)
 	if e.ID == "" {
@@ -180,7 +193,7 @@ func appendRecordEvent(b []byte, e *Event, now time.Time) []byte {
 	head := len(b)
 	b = e.appendRest(b, maxStringBytes)
 	if len(b)-start <= maxEventBytes {
-		return b
+		return b, false
 	}
 	// Still too large (many long, heavily escaped strings): keep what
 	// identifies the event and say so.
@@ -201,7 +214,7 @@ func appendRecordEvent(b []byte, e *Event, now time.Time) []byte {
 	}
 	short.Outcome.Tag = cut(short.Outcome.Tag, 64)
 	short.Outcome.SQLState = cut(short.Outcome.SQLState, 16)
-	return short.appendRest(b[:head], 256)
+	return short.appendRest(b[:head], 256), true
 }
 
 // appendUUIDv7 appends a quoted RFC 9562 version 7 UUID: 48 bits of Unix

@@ -68,7 +68,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 func TestRecordEventFillsIDAndTime(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC)
 	var ev Event
-	b := appendRecordEvent(nil, &Event{Type: TypeTrailStart}, now)
+	b, _ := appendRecordEvent(nil, &Event{Type: TypeTrailStart}, now)
 	if err := json.Unmarshal(b, &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestAppendJSONAllocates(t *testing.T) {
 	ev := statementEvent("s", 1)
 	buf := make([]byte, 0, 4096)
 	now := time.Now()
-	if n := testing.AllocsPerRun(100, func() { buf = appendRecordEvent(buf[:0], ev, now) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { buf, _ = appendRecordEvent(buf[:0], ev, now) }); n != 0 {
 		t.Errorf("encoding a statement event allocates %v times, want 0", n)
 	}
 }
@@ -100,7 +100,7 @@ func FuzzEventJSON(f *testing.F) {
 		if want := encodingJSON(t, &ev); !bytes.Equal(got, want) {
 			t.Fatalf("AppendJSON:\n got %s\nwant %s", got, want)
 		}
-		rec := appendRecordEvent(nil, &ev, time.Now())
+		rec, _ := appendRecordEvent(nil, &ev, time.Now())
 		if !json.Valid(rec) || len(rec) > maxEventBytes {
 			t.Fatalf("record event invalid or too large (%d bytes)", len(rec))
 		}

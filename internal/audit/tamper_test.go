@@ -181,7 +181,7 @@ func integratedTrail(t *testing.T) string {
 
 // appendJournalOnly writes n durable records to the journal of the closed
 // trail in dir the way the writer does, one group commit each, without
-// feeding them to the log: the tail a running trail has before the feeder
+// feeding them to the log: the tail a running trail has before the log writer
 // catches up.
 func appendJournalOnly(t *testing.T, dir string, n int) (first uint64) {
 	t.Helper()
@@ -204,7 +204,7 @@ func appendJournalOnly(t *testing.T, dir string, n int) (first uint64) {
 		b.buf = append(b.buf, recordVersion)
 		b.buf = binary.BigEndian.AppendUint64(b.buf, seq)
 		b.buf = append(b.buf, zeroHash[:]...)
-		b.buf = appendRecordEvent(b.buf, statementEvent("tail", uint64(i+1)), time.Now())
+		b.buf, _ = appendRecordEvent(b.buf, statementEvent("tail", uint64(i+1)), time.Now())
 		b.recs = []recRef{{off: 0, durable: true}}
 		if err := tr.writeBatch(b); err != nil {
 			t.Fatal(err)
@@ -274,7 +274,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		}
 	})
 
-	// Only in the journal: records the feeder has not fed yet, protected by
+	// Only in the journal: records the log writer has not taken yet, protected by
 	// the hash chain and the seals.
 	tail := copyDir(t, base)
 	first := appendJournalOnly(t, tail, 10)

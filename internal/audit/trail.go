@@ -35,7 +35,8 @@ type Options struct {
 	// AsyncDelay is how long the writer waits for more records when none of
 	// those waiting is durable, to write them with one fsync. If zero, 5ms,
 	// so that reads are durable within 10 ms. A non-durable record is
-	// written within AsyncDelay plus one write.
+	// written within AsyncDelay plus one write; until the writer takes it,
+	// a statement's outcome can be folded into it (FoldOutcome).
 	AsyncDelay time.Duration
 	// SegmentBytes is the size at which the journal starts a new file. If
 	// zero, 64 MiB.
@@ -105,6 +106,9 @@ func (p *durablePos) get() (seq, seg uint64, end int64, segs []uint64) {
 type batch struct {
 	buf      []byte   // record frames; prev hashes and checksums are filled in by the writer
 	recs     []recRef // one per record, in seq order
+	folds    []byte   // outcomes FoldOutcome folded into records of buf, in arrival order
+	folded   int      // records with an outcome waiting in folds
+	alt      []byte   // the previous backing array of buf, reused by rebuild
 	first    uint64
 	durables int       // records whose Append waits
 	since    time.Time // when the first record arrived
@@ -114,8 +118,23 @@ type batch struct {
 }
 
 type recRef struct {
-	off     int
-	durable bool
+	off int
+	// folds[foldOff:foldEnd] is the outcome folded into the record, which
+	// rebuild splices in before the record's closing brace; empty: none.
+	foldOff, foldEnd int32
+	durable          bool
+	foldable         bool // FoldOutcome may still fold an outcome into the record
+}
+
+// size is how many bytes b will write, seal aside.
+func (b *batch) size() int { return len(b.buf) + len(b.folds) }
+
+// end is where record i's frame ends in b.buf.
+func (b *batch) end(i int) int {
+	if i+1 < len(b.recs) {
+		return b.recs[i+1].off
+	}
+	return len(b.buf)
 }
 
 func (b *batch) answer(err error) {
@@ -268,10 +287,11 @@ var encPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 func (t *Trail) Append(ev *Event, durable bool) (uint64, error) {
 	now := time.Now()
 	eb := encPool.Get().(*[]byte)
-	js := appendRecordEvent((*eb)[:0], ev, now)
+	js, shortened := appendRecordEvent((*eb)[:0], ev, now)
+	foldable := !durable && !shortened && ev.foldable()
 
 	t.mu.Lock()
-	for len(t.cur.buf) >= maxPendingBytes && t.failErr == nil && !t.closed {
+	for t.cur.size() >= maxPendingBytes && t.failErr == nil && !t.closed {
 		// The writer is behind: wait for it to take the batch, a while.
 		taken := t.taken
 		t.mu.Unlock()
@@ -291,20 +311,8 @@ func (t *Trail) Append(ev *Event, durable bool) (uint64, error) {
 	b := t.cur
 	seq := t.nextSeq
 	t.nextSeq++
-	start := len(b.buf)
-	b.buf = appendFrameStart(b.buf, frameRecord)
-	b.buf = append(b.buf, recordVersion)
-	b.buf = binary.BigEndian.AppendUint64(b.buf, seq)
-	b.buf = append(b.buf, zeroHash[:]...)
-	b.buf = append(b.buf, js...)
-	b.recs = append(b.recs, recRef{off: start, durable: durable})
-	if len(b.recs) == 1 {
-		b.first, b.since = seq, now
-	}
-	if durable {
-		b.durables++
-	}
-	wake := durable || len(b.recs) == 1 || len(b.buf) >= flushBytes
+	b.add(seq, js, durable, foldable, now)
+	wake := durable || len(b.recs) == 1 || b.size() >= flushBytes
 	t.mu.Unlock()
 	*eb = js
 	encPool.Put(eb)
@@ -323,6 +331,74 @@ func (t *Trail) Append(ev *Event, durable bool) (uint64, error) {
 }
 
 var zeroHash [32]byte
+
+// add appends record seq, event JSON js, to b; the writer fills in its
+// previous record's hash and its frame's length and checksum.
+func (b *batch) add(seq uint64, js []byte, durable, foldable bool, now time.Time) {
+	start := len(b.buf)
+	b.buf = appendFrameStart(b.buf, frameRecord)
+	b.buf = append(b.buf, recordVersion)
+	b.buf = binary.BigEndian.AppendUint64(b.buf, seq)
+	b.buf = append(b.buf, zeroHash[:]...)
+	b.buf = append(b.buf, js...)
+	b.recs = append(b.recs, recRef{off: start, durable: durable, foldable: foldable})
+	if len(b.recs) == 1 {
+		b.first, b.since = seq, now
+	}
+	if durable {
+		b.durables++
+	}
+}
+
+// FoldOutcome records o, the outcome of the statement whose record Append
+// numbered seq, in that record itself if the record is still waiting for
+// the writer, and reports whether it did. A statement that ends within
+// Options.AsyncDelay of being recorded (most reads) then costs the trail
+// one record instead of two. The folded record is the one Append would
+// have written for the statement's event with Outcome set (byte for byte),
+// and it is written with the same write and fsync as without the outcome:
+// folding delays nothing, and the outcome is durable no later than a
+// separate record appended now would be.
+//
+// It does not fold, and returns false, when the writer has taken the
+// record already, when the record was durable (written before Append
+// returned), was not a TypeStatement record, was cut to its essentials or
+// already has an outcome, when the outcome would take the record past the
+// size limit, or when o is zero; the caller then appends a TypeOutcome
+// record as before. It allocates nothing once the trail's buffers have
+// grown to its load.
+func (t *Trail) FoldOutcome(seq uint64, o Outcome) bool {
+	if o == (Outcome{}) {
+		return false // it would encode as nothing: keep the separate record
+	}
+	var scratch [128]byte
+	enc := o.appendField(scratch[:0], maxStringBytes)
+
+	t.mu.Lock()
+	ok := t.cur.fold(seq, enc)
+	t.mu.Unlock()
+	return ok
+}
+
+// fold attaches enc, an encoded "outcome" field, to record seq when b holds
+// that record and it can take enc (see FoldOutcome); the writer splices it
+// in (rebuild).
+func (b *batch) fold(seq uint64, enc []byte) bool {
+	if seq < b.first || seq-b.first >= uint64(len(b.recs)) {
+		return false
+	}
+	i := int(seq - b.first)
+	r := &b.recs[i]
+	event := b.end(i) - r.off - frameHeaderSize - 1 - recordHeaderSize
+	if !r.foldable || event+len(enc) > maxEventBytes || b.size()+len(enc) > maxPendingBytes {
+		return false
+	}
+	r.foldOff = int32(len(b.folds))
+	b.folds = append(b.folds, enc...)
+	r.foldEnd, r.foldable = int32(len(b.folds)), false
+	b.folded++
+	return true
+}
 
 func (t *Trail) refuseLocked() error {
 	switch {
@@ -372,7 +448,7 @@ func (t *Trail) writeLoop() {
 				}
 				break
 			}
-			if b.durables == 0 && !t.closed && len(b.buf) < flushBytes {
+			if b.durables == 0 && !t.closed && b.size() < flushBytes {
 				if wait := t.opts.AsyncDelay - time.Since(b.since); wait > 0 {
 					t.mu.Unlock()
 					timer.Reset(wait)
@@ -404,7 +480,7 @@ func (t *Trail) writeLoop() {
 func (t *Trail) newBatchLocked() *batch {
 	nb := &batch{done: make(chan struct{})}
 	if s := t.spare; s != nil {
-		nb.buf, nb.recs = s.buf[:0], s.recs[:0]
+		nb.buf, nb.recs, nb.folds, nb.alt = s.buf[:0], s.recs[:0], s.folds[:0], s.alt[:0]
 		t.spare = nil
 	}
 	return nb
@@ -426,7 +502,7 @@ func (t *Trail) commit(b *batch) {
 			}
 			b.answer(nil)
 			t.mu.Lock()
-			if cap(b.buf) <= 4*flushBytes {
+			if cap(b.buf) <= 4*flushBytes && cap(b.alt) <= 4*flushBytes {
 				t.spare = b
 			}
 			t.mu.Unlock()
@@ -464,25 +540,37 @@ func (t *Trail) commit(b *batch) {
 }
 
 // markDelayed rewrites b's durable records with "delayed":true.
-func (b *batch) markDelayed() {
+func (b *batch) markDelayed() { b.rebuild(true) }
+
+// rebuild rewrites b.buf with the folded outcomes spliced into their
+// records and, with delayed, the durable records marked "delayed":true:
+// both go just before a record's closing brace, where the encoding puts
+// them (a folded record is never durable). Records change length, so the
+// frames are copied into b.alt, which then becomes b.buf.
+func (b *batch) rebuild(delayed bool) {
 	const mark = `,"delayed":true`
-	out := make([]byte, 0, len(b.buf)+b.durables*len(mark))
-	for i, r := range b.recs {
-		end := len(b.buf)
-		if i+1 < len(b.recs) {
-			end = b.recs[i+1].off
-		}
-		fr := b.buf[r.off:end]
-		b.recs[i].off = len(out)
-		if r.durable && !strings.HasSuffix(string(fr), `"delayed":true}`) {
-			out = append(out, fr[:len(fr)-1]...)
-			out = append(out, mark...)
-			out = append(out, '}')
-		} else {
+	out := b.alt[:0]
+	for i := range b.recs {
+		r := &b.recs[i]
+		fr := b.buf[r.off:b.end(i)]
+		r.off = len(out)
+		var add []byte
+		switch {
+		case r.foldEnd > r.foldOff:
+			add = b.folds[r.foldOff:r.foldEnd]
+			r.foldOff, r.foldEnd = 0, 0
+		case delayed && r.durable && !strings.HasSuffix(string(fr), `"delayed":true}`):
+			add = []byte(mark)
+		default:
 			out = append(out, fr...)
+			continue
 		}
+		out = append(out, fr[:len(fr)-1]...)
+		out = append(out, add...)
+		out = append(out, '}')
 	}
-	b.buf = out
+	b.alt, b.buf = b.buf, out
+	b.folds, b.folded = b.folds[:0], 0
 }
 
 // writeBatch chains, checksums and seals b's records and writes them with
@@ -496,13 +584,13 @@ func (t *Trail) writeBatch(b *batch) error {
 			return fmt.Errorf("starting a new journal segment: %w", err)
 		}
 	}
+	if b.folded > 0 {
+		b.rebuild(false)
+	}
 	head := t.head
 	lb := t.logw.batch(b.first)
 	for i, r := range b.recs {
-		end := len(b.buf)
-		if i+1 < len(b.recs) {
-			end = b.recs[i+1].off
-		}
+		end := b.end(i)
 		body := b.buf[r.off+frameHeaderSize+1 : end]
 		copy(body[9:41], head[:])
 		head = t.hasher.sum(body)

@@ -23,9 +23,17 @@ import (
 // startAudited starts a proxy that records into a fresh trail.
 func startAudited(t *testing.T, relay pgwire.Relay) (*env, *audit.Trail, string) {
 	t.Helper()
+	return startAuditedWith(t, relay, audit.Options{})
+}
+
+// startAuditedWith is startAudited with trail options (Dir, Origin, Logger
+// and CheckpointInterval are set here).
+func startAuditedWith(t *testing.T, relay pgwire.Relay, opts audit.Options) (*env, *audit.Trail, string) {
+	t.Helper()
 	dir := t.TempDir()
-	trail, err := audit.Open(context.Background(), audit.Options{Dir: dir, Origin: "test.dbward/pgwire",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CheckpointInterval: 100 * time.Millisecond})
+	opts.Dir, opts.Origin, opts.CheckpointInterval = dir, "test.dbward/pgwire", 100*time.Millisecond
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	trail, err := audit.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,18 +60,24 @@ func records(t *testing.T, dir string) []audit.Event {
 	return out
 }
 
-// statementsOf pairs each statement record of one identity with its
-// outcome (nil when there is none).
-func statementsOf(evs []audit.Event, identity string) (stmts []audit.Event, outcomes map[uint64]*audit.Event) {
+// statementsOf pairs each statement record of one identity (and one
+// session) with the record that holds its outcome: the statement's own
+// when the outcome was folded into it, or a separate one; nil when there
+// is none. It fails the test when a statement has two outcomes.
+func statementsOf(t *testing.T, evs []audit.Event, identity string) (stmts []audit.Event, outcomes map[uint64]*audit.Event) {
+	t.Helper()
 	outcomes = map[uint64]*audit.Event{}
 	for i, ev := range evs {
 		if ev.Identity.Name != identity {
 			continue
 		}
-		switch ev.Type {
-		case audit.TypeStatement:
+		if ev.Type == audit.TypeStatement {
 			stmts = append(stmts, ev)
-		case audit.TypeOutcome:
+		}
+		if ev.Type == audit.TypeOutcome || ev.Type == audit.TypeStatement && ev.Outcome != (audit.Outcome{}) {
+			if outcomes[ev.StatementSeq] != nil {
+				t.Errorf("statement %d has two outcomes: %+v and %+v", ev.StatementSeq, outcomes[ev.StatementSeq].Outcome, ev.Outcome)
+			}
 			outcomes[ev.StatementSeq] = &evs[i]
 		}
 	}
@@ -112,7 +126,7 @@ func testAuditRecords(t *testing.T, relay pgwire.Relay) {
 	}
 
 	evs := records(t, dir)
-	stmts, outcomes := statementsOf(evs, bob)
+	stmts, outcomes := statementsOf(t, evs, bob)
 	type row struct{ text, kind, action, rule, tag, sqlstate string }
 	var got []row
 	for _, s := range stmts {
@@ -220,4 +234,79 @@ func TestAuditUnavailableRefusesStatements(t *testing.T) {
 		t.Fatalf("INSERT after recovery: %d rows", n)
 	}
 	_ = trail
+}
+
+// A statement that ends while its record still waits for the trail's
+// writer — a fast read — has its outcome folded into that record: one
+// record instead of two. A write's record is on disk before the write
+// runs, so its outcome is a record of its own.
+func TestAuditFoldsFastOutcomes(t *testing.T) {
+	for _, r := range relays {
+		t.Run(r.name, func(t *testing.T) { testAuditFolds(t, r.relay) })
+	}
+}
+
+func testAuditFolds(t *testing.T, relay pgwire.Relay) {
+	// Reads wait up to a second for the writer: every one here is fast.
+	e, trail, dir := startAuditedWith(t, relay, audit.Options{AsyncDelay: time.Second})
+	resetDB(t, e.pg, "shop_prod")
+	ctx := context.Background()
+	c := e.connect(t, bob, bobToken, "shop")
+	var name string
+	if err := c.QueryRow(ctx, "SELECT name FROM customers WHERE id = $1", 7).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "INSERT INTO scratch VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT 1/0"); err == nil {
+		t.Fatal("division by zero succeeded")
+	}
+	if out, errs, code := e.psql(t, alice, "shop", "-At", "-c", "SELECT count(*) FROM orders WHERE total > 100"); code != 0 || strings.TrimSpace(out) != "100" {
+		t.Fatalf("psql: exit %d: %s%s", code, out, errs)
+	}
+	c.Close(ctx)
+	if err := trail.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	evs := records(t, dir)
+	type row struct {
+		text          string
+		folded        bool // the statement record carries the outcome
+		tag, sqlstate string
+		rows          int64
+	}
+	var got []row
+	for _, who := range []string{bob, alice} {
+		stmts, outcomes := statementsOf(t, evs, who)
+		for _, s := range stmts {
+			r := row{text: s.Statement.Text}
+			if o := outcomes[s.StatementSeq]; o != nil {
+				r.folded = o.Type == audit.TypeStatement
+				r.tag, r.sqlstate, r.rows = o.Outcome.Tag, o.Outcome.SQLState, o.Outcome.Rows
+				if o.Outcome.Duration <= 0 {
+					t.Errorf("%s: duration %v", s.Statement.Text, o.Outcome.Duration)
+				}
+			}
+			got = append(got, r)
+		}
+	}
+	want := []row{
+		{"SELECT name FROM customers WHERE id = $1", true, "SELECT 1", "", 1},
+		{"INSERT INTO scratch VALUES ($1)", false, "INSERT 0 1", "", 1},
+		{"SELECT $1/$2", true, "", "22012", 0},
+		{"SELECT count(*) FROM orders WHERE total > $1", true, "SELECT 1", "", 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("statement records:\n%+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("statement %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	if _, err := audit.Verify(ctx, dir, audit.VerifyOptions{}); err != nil {
+		t.Fatalf("the trail does not verify: %v", err)
+	}
 }

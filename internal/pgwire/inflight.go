@@ -26,16 +26,22 @@ type inflight struct {
 
 // awaited is one forwarded message the upstream will answer.
 type awaited struct {
-	typ   byte     // the client message: 'Q', 'P', 'B', 'D', 'E', 'C', 'S'
-	seqs  []uint64 // the audit numbers of what it runs: 'Q' its statements, 'E' one
-	next  int      // 'Q': how many of seqs have completed
-	rows  int64    // rows returned so far by the statement now running
-	start int64    // when it was forwarded or the previous statement ended (ns)
+	typ   byte       // the client message: 'Q', 'P', 'B', 'D', 'E', 'C', 'S'
+	seqs  []recorded // the audit records of what it runs: 'Q' its statements, 'E' one
+	next  int        // 'Q': how many of seqs have completed
+	rows  int64      // rows returned so far by the statement now running
+	start int64      // when it was forwarded or the previous statement ended (ns)
+}
+
+// recorded is where a statement is in the audit trail.
+type recorded struct {
+	seq     uint64 // its number in the session (audit.Event.StatementSeq)
+	journal uint64 // its record's in the journal, for audit.Trail.FoldOutcome
 }
 
 // outcome is how one recorded statement ended.
 type outcome struct {
-	seq      uint64
+	recorded
 	tag      string
 	rows     int64
 	sqlstate string
@@ -45,7 +51,7 @@ type outcome struct {
 // forwarded notes a client message that the upstream will answer. Messages
 // that get no answer of their own (Flush, COPY data, Terminate) are not
 // noted.
-func (f *inflight) forwarded(typ byte, seqs []uint64) {
+func (f *inflight) forwarded(typ byte, seqs []recorded) {
 	switch typ {
 	case 'Q', 'P', 'B', 'D', 'E', 'C', 'S':
 		a := awaited{typ: typ, seqs: seqs}
@@ -130,12 +136,12 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (o
 	switch head.typ {
 	case 'Q':
 		if head.next < len(head.seqs) {
-			o.seq = head.seqs[head.next]
+			o.recorded = head.seqs[head.next]
 			head.next++
 		}
 	case 'E':
 		if len(head.seqs) > 0 {
-			o.seq = head.seqs[0]
+			o.recorded = head.seqs[0]
 		}
 	}
 	head.rows = 0

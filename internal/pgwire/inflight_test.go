@@ -8,7 +8,8 @@ import (
 
 // Scripts of what a client forwards (">" type, with the audit numbers of
 // what it runs) and what the upstream answers ("<" type), and the outcomes
-// that must come out, in order.
+// that must come out, in order. Each statement's journal number is its
+// number plus 1000, and must come out with its outcome.
 func TestInflightTiesOutcomesToStatements(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -46,12 +47,12 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 				parts := strings.Fields(step)
 				typ := parts[1][0]
 				if parts[0] == ">" {
-					var seqs []uint64
+					var seqs []recorded
 					if len(parts) > 2 {
 						for _, s := range strings.Split(parts[2], ",") {
 							var n uint64
 							fmt.Sscan(s, &n)
-							seqs = append(seqs, n)
+							seqs = append(seqs, recorded{seq: n, journal: n + 1000})
 						}
 					}
 					f.forwarded(typ, seqs)
@@ -67,6 +68,9 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 					}
 				}
 				if o, ok := f.answer(typ, raw); ok {
+					if o.journal != o.seq+1000 {
+						t.Errorf("outcome of statement %d carries journal number %d", o.seq, o.journal)
+					}
 					rows := fmt.Sprint(o.rows)
 					if rowsOf(o.tag) < 0 && o.sqlstate == "" && o.rows == 0 {
 						rows = "-"
@@ -90,7 +94,7 @@ func TestInflightDurations(t *testing.T) {
 	var f inflight
 	now := int64(100)
 	f.clock = func() int64 { return now }
-	f.forwarded('Q', []uint64{1, 2})
+	f.forwarded('Q', []recorded{{seq: 1}, {seq: 2}})
 	now = 130
 	o1, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 1\x00"...))
 	now = 180
@@ -130,7 +134,7 @@ func FuzzInflight(f *testing.F) {
 			if side == '>' {
 				bindNames(raw)
 				closeTarget(raw)
-				fl.forwarded(typ, []uint64{uint64(i + 1)})
+				fl.forwarded(typ, []recorded{{seq: uint64(i + 1)}})
 				forwarded++
 			} else {
 				if o, ok := fl.answer(typ, raw); ok && o.seq == 0 {

@@ -14,8 +14,10 @@ import (
 // What a session writes to the audit trail, and when (DESIGN §7.1): every
 // statement is recorded before it is forwarded — durably (fsynced) when it
 // may change anything, group-committed when it only reads — and each
-// outcome after it. If the trail cannot take a record, the statement is
-// refused with SQLSTATE 58030 and does not run.
+// outcome after it: folded into the statement's record while that record
+// still waits to be written (a fast read), as a record of its own
+// otherwise. If the trail cannot take a record, the statement is refused
+// with SQLSTATE 58030 and does not run.
 
 // errAuditUnavailable is what a client gets for a statement the trail
 // could not record.
@@ -43,14 +45,14 @@ type parsedStmt struct {
 }
 
 // recordStatements appends one statement record per statement of v and
-// returns their numbers (nil without a trail). durable makes the append
+// returns where they are (nil without a trail). durable makes the append
 // wait for the disk. An error means the statements must not run.
-func (ss *session) recordStatements(v *verdict, durable bool) ([]uint64, error) {
+func (ss *session) recordStatements(v *verdict, durable bool) ([]recorded, error) {
 	t := ss.srv.opts.Audit
 	if t == nil || len(v.stmts) == 0 {
 		return nil, nil
 	}
-	seqs := make([]uint64, len(v.stmts))
+	seqs := make([]recorded, len(v.stmts))
 	for i := range v.stmts {
 		ev := ss.event(audit.TypeStatement)
 		ev.StatementSeq = ss.stmtSeq.Add(1)
@@ -61,25 +63,32 @@ func (ss *session) recordStatements(v *verdict, durable bool) ([]uint64, error) 
 		ev.Intent = v.intent
 		// One wait covers the string: the last durable append's fsync
 		// covers every record appended before it.
-		if _, err := t.Append(&ev, durable && i == len(v.stmts)-1); err != nil {
+		journal, err := t.Append(&ev, durable && i == len(v.stmts)-1)
+		if err != nil {
 			ss.srv.log.Error("audit record failed; statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
 			return nil, err
 		}
-		seqs[i] = ev.StatementSeq
+		seqs[i] = recorded{seq: ev.StatementSeq, journal: journal}
 	}
 	return seqs, nil
 }
 
-// recordOutcome appends how a recorded statement ended. It is not durable:
-// the statement has already run, and its record says so.
+// recordOutcome records how a recorded statement ended: in the statement's
+// record if that still waits to be written, else as a record of its own.
+// Neither is durable: the statement has already run, and its record says
+// so.
 func (ss *session) recordOutcome(o outcome) {
 	t := ss.srv.opts.Audit
 	if t == nil {
 		return
 	}
+	out := audit.Outcome{Tag: o.tag, Rows: max(o.rows, 0), Duration: time.Duration(o.duration), SQLState: o.sqlstate}
+	if t.FoldOutcome(o.journal, out) {
+		return
+	}
 	ev := ss.event(audit.TypeOutcome)
 	ev.StatementSeq = o.seq
-	ev.Outcome = audit.Outcome{Tag: o.tag, Rows: max(o.rows, 0), Duration: time.Duration(o.duration), SQLState: o.sqlstate}
+	ev.Outcome = out
 	if _, err := t.Append(&ev, false); err != nil && !errors.Is(err, audit.ErrClosed) {
 		ss.srv.log.Error("audit outcome record failed", "identity", ss.id.Name, "err", err)
 	}

@@ -112,7 +112,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 // never waited for in quick mode: stepSlow.
 func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte, step, *pgError) {
 	perr := v.refusal
-	var seqs []uint64
+	var seqs []recorded
 	if perr != nil {
 		ss.recordStatements(v, false) // it runs nothing, recorded or not
 	} else {

@@ -8,8 +8,8 @@ import (
 
 // OCSF shapes one record after the Open Cybersecurity Schema Framework
 // (1.x), so SIEMs that read OCSF (Splunk, Elastic, Datadog, Security Lake)
-// file it without a custom parser: statements and their outcomes as
-// Datastore Activity (6005), logins and sessions as Authentication (3002),
+// file it without a custom parser: statements and their outcomes (folded
+// into the statement record or a separate one) as Datastore Activity (6005), logins and sessions as Authentication (3002),
 // the trail's own events as Base Events (0). The dbward record itself is
 // kept whole under "unmapped", and metadata.sequence is its index in the
 // trail, for proofs.
@@ -59,6 +59,8 @@ func OCSF(seq uint64, event []byte) ([]byte, error) {
 		class, activity = 6005, statementActivity(ev.Statement.Kind)
 		if ev.Type == audit.TypeOutcome {
 			activity = 4 // query
+		}
+		if ev.Type == audit.TypeOutcome || ev.Outcome != (audit.Outcome{}) {
 			o["status_id"], o["status"] = 1, "Success"
 			if ev.Outcome.SQLState != "" {
 				o["status_id"], o["status"], o["status_code"] = 2, "Failure", ev.Outcome.SQLState
