@@ -20,7 +20,7 @@
 //	    durable appends: one fsync for every record that arrived meanwhile.
 //	  - FoldOutcome (trail.go) puts a statement's outcome into the
 //	    statement's own record while that record still waits in the batch
-//	    (a read that ends within AsyncDelay): one record per statement
+//	    (a read that ends before the batch is written): one record per statement
 //	    instead of two. The writer splices it in before the record is
 //	    chained, so the record reads as if it had been appended with its
 //	    outcome. Otherwise the outcome is a separate statement.outcome

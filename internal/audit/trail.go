@@ -33,10 +33,14 @@ type Options struct {
 	// log grows. If zero, 1s; at least 100ms.
 	CheckpointInterval time.Duration
 	// AsyncDelay is how long the writer waits for more records when none of
-	// those waiting is durable, to write them with one fsync. If zero, 5ms,
-	// so that reads are durable within 10 ms. A non-durable record is
-	// written within AsyncDelay plus one write; until the writer takes it,
-	// a statement's outcome can be folded into it (FoldOutcome).
+	// those waiting is durable, to write them with one fsync. A
+	// non-durable record is written within AsyncDelay plus one write;
+	// until the writer takes it, a statement's outcome can be folded into
+	// it (FoldOutcome). If zero, the writer waits as long as it can while
+	// still making a non-durable record durable within AsyncDeadline: the
+	// deadline less twice the time recent writes took (at most 9 ms, at
+	// least 1 ms). Each write costs an fsync, and on a small machine fsyncs
+	// are what the trail costs most.
 	AsyncDelay time.Duration
 	// SegmentBytes is the size at which the journal starts a new file. If
 	// zero, 64 MiB.
@@ -76,7 +80,8 @@ type Trail struct {
 	head      [32]byte // hash of the last durable record
 	written   uint64   // records below are durable
 	hasher    *leafHasher
-	lastBatch int // records in the last batch written
+	lastBatch int           // records in the last batch written
+	writeTime time.Duration // how long writes take (write and fsync), smoothed
 	sigMsg    []byte
 
 	pos durablePos
@@ -172,9 +177,6 @@ func Open(ctx context.Context, opts Options) (*Trail, error) {
 	}
 	if opts.CheckpointInterval < 100*time.Millisecond {
 		return nil, fmt.Errorf("audit: CheckpointInterval %v is below 100ms", opts.CheckpointInterval)
-	}
-	if opts.AsyncDelay == 0 {
-		opts.AsyncDelay = 5 * time.Millisecond
 	}
 	if opts.SegmentBytes == 0 {
 		opts.SegmentBytes = 64 << 20
@@ -449,7 +451,7 @@ func (t *Trail) writeLoop() {
 				break
 			}
 			if b.durables == 0 && !t.closed && b.size() < flushBytes {
-				if wait := t.opts.AsyncDelay - time.Since(b.since); wait > 0 {
+				if wait := t.asyncDelay() - time.Since(b.since); wait > 0 {
 					t.mu.Unlock()
 					timer.Reset(wait)
 					break
@@ -477,6 +479,19 @@ func (t *Trail) writeLoop() {
 	}
 }
 
+// AsyncDeadline is how soon a non-durable record is durable when
+// Options.AsyncDelay is zero (as DESIGN §7.1 promises for reads), unless
+// a write takes longer than recent ones did.
+const AsyncDeadline = 10 * time.Millisecond
+
+// asyncDelay is how long a batch without durable records may gather.
+func (t *Trail) asyncDelay() time.Duration {
+	if t.opts.AsyncDelay > 0 {
+		return t.opts.AsyncDelay
+	}
+	return min(max(AsyncDeadline-2*t.writeTime, time.Millisecond), 9*time.Millisecond)
+}
+
 func (t *Trail) newBatchLocked() *batch {
 	nb := &batch{done: make(chan struct{})}
 	if s := t.spare; s != nil {
@@ -492,8 +507,10 @@ func (t *Trail) newBatchLocked() *batch {
 func (t *Trail) commit(b *batch) {
 	backoff := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
+		start := time.Now()
 		err := t.writeBatch(b)
 		if err == nil {
+			t.writeTime += (time.Since(start) - t.writeTime) / 8
 			if attempt > 0 {
 				t.mu.Lock()
 				t.failErr = nil

@@ -254,3 +254,24 @@ func TestVerifyEmptyAndMissing(t *testing.T) {
 	closeTrail(t, openTrail(t, dir))
 	mustVerify(t, dir)
 }
+
+// TestAsyncDelay: without Options.AsyncDelay, a batch of reads gathers for
+// as long as still lets its write finish within AsyncDeadline, judging by
+// how long writes have been taking.
+func TestAsyncDelay(t *testing.T) {
+	for _, c := range []struct {
+		opt, writeTime, want time.Duration
+	}{
+		{0, 0, 9 * time.Millisecond},
+		{0, 500 * time.Microsecond, 9 * time.Millisecond},
+		{0, 1 * time.Millisecond, 8 * time.Millisecond},
+		{0, 3 * time.Millisecond, 4 * time.Millisecond},
+		{0, 20 * time.Millisecond, time.Millisecond},
+		{2 * time.Millisecond, 20 * time.Millisecond, 2 * time.Millisecond},
+	} {
+		tr := &Trail{opts: Options{AsyncDelay: c.opt}, writeTime: c.writeTime}
+		if got := tr.asyncDelay(); got != c.want {
+			t.Errorf("AsyncDelay %v, writes taking %v: gather %v, want %v", c.opt, c.writeTime, got, c.want)
+		}
+	}
+}

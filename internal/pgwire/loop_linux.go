@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
+	"runtime"
 	"sync"
 	"syscall"
-	"unsafe"
+	"time"
 )
+
+// yieldEvery is how often the loop passes through the scheduler; it must
+// stay well below the runtime's 10 ms preemption slice.
+const yieldEvery = 2 * time.Millisecond
 
 // eventLoop relays plain TCP sessions on one goroutine driven by epoll,
 // the way PgBouncer does. A goroutine per direction costs a futile read, a
@@ -22,10 +26,6 @@ import (
 type eventLoop struct {
 	epfd int
 	wake int // eventfd: post writes to it to interrupt epoll_wait
-	// poll is the epoll descriptor in the runtime's netpoller (readable
-	// when events are ready): the loop waits there, see wait.
-	poll     syscall.RawConn
-	pollFile *os.File
 
 	mu      sync.Mutex
 	posted  []func()
@@ -56,27 +56,6 @@ func newEventLoop() (*eventLoop, error) {
 		syscall.Close(l.wake)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	// A duplicate, non-blocking, for os.NewFile to hand to the netpoller.
-	pfd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(epfd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno == 0 {
-		if err := syscall.SetNonblock(int(pfd), true); err != nil {
-			errno = err.(syscall.Errno)
-		}
-	}
-	if errno != 0 {
-		syscall.Close(epfd)
-		syscall.Close(l.wake)
-		return nil, fmt.Errorf("dup: %w", errno)
-	}
-	l.pollFile = os.NewFile(pfd, "epoll")
-	rc, err := l.pollFile.SyscallConn()
-	if err != nil {
-		l.pollFile.Close()
-		syscall.Close(epfd)
-		syscall.Close(l.wake)
-		return nil, err
-	}
-	l.poll = rc
 	go l.run()
 	return l, nil
 }
@@ -131,9 +110,23 @@ func (l *eventLoop) unwatch(fd int) {
 func (l *eventLoop) run() {
 	defer close(l.done)
 	events := make([]syscall.EpollEvent, 128)
+	var yielded time.Time
 	for {
-		n := l.wait(events)
-		for _, ev := range events[:n] {
+		// The loop never waits in the scheduler, only in system calls, so
+		// to the runtime it looks like one goroutine running for ever: after
+		// 10 ms sysmon takes its P away at every system call, and getting a
+		// P back costs wake-ups on other threads — more than the relaying.
+		// Passing through the scheduler every few milliseconds avoids that
+		// (not every round: a yield wakes an idle thread to look for work).
+		if now := time.Now(); now.Sub(yielded) > yieldEvery {
+			runtime.Gosched()
+			yielded = now
+		}
+		n, err := syscall.EpollWait(l.epfd, events, -1)
+		if err != nil && err != syscall.EINTR {
+			panic("BUG: epoll_wait: " + err.Error())
+		}
+		for _, ev := range events[:max(n, 0)] {
 			if int(ev.Fd) == l.wake {
 				var b [8]byte
 				syscall.Read(l.wake, b[:])
@@ -146,45 +139,10 @@ func (l *eventLoop) run() {
 				l.unwatch(int(fd))
 			}
 			syscall.Close(l.wake)
-			l.pollFile.Close()
 			syscall.Close(l.epfd)
 			return
 		}
 	}
-}
-
-// wait returns the events ready, waiting for some.
-//
-// The loop must not wait in a blocking system call. To the runtime a
-// goroutine in a system call still holds its P, and whenever other
-// goroutines have work (the audit writer, a policy evaluation) sysmon
-// takes that P away and hands it to another thread, polling every 20 µs
-// while it does; getting a P back costs the loop thread a sleep and a
-// wake-up — more than relaying a statement. So it polls without
-// blocking and, when nothing is ready, parks in the runtime's netpoller
-// on the epoll descriptor itself, which gives the P back. For the same
-// reason the sockets are read and written with raw system calls (see
-// rawFD): they never block, and a P that never enters a system call is
-// never taken.
-func (l *eventLoop) wait(events []syscall.EpollEvent) int {
-	var n int
-	err := l.poll.Read(func(uintptr) bool {
-		r, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(l.epfd),
-			uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-		switch {
-		case errno == syscall.EINTR:
-			n = 0
-			return true
-		case errno != 0:
-			panic("BUG: epoll_wait: " + errno.Error())
-		}
-		n = int(r)
-		return n > 0
-	})
-	if err != nil {
-		panic("BUG: waiting on the epoll descriptor: " + err.Error())
-	}
-	return n
 }
 
 // runPosted runs what other goroutines posted, and what that posted in
@@ -215,7 +173,7 @@ type rawFD int
 
 func (fd rawFD) Read(p []byte) (int, error) {
 	for {
-		n, err := rawRead(int(fd), p)
+		n, err := syscall.Read(int(fd), p)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -234,7 +192,7 @@ func (fd rawFD) Read(p []byte) (int, error) {
 func (fd rawFD) write(p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, err := rawWrite(int(fd), p[done:])
+		n, err := syscall.Write(int(fd), p[done:])
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -246,30 +204,6 @@ func (fd rawFD) write(p []byte) (int, error) {
 		done += n
 	}
 	return done, nil
-}
-
-// rawRead and rawWrite are read(2) and write(2) without telling the
-// runtime: on a non-blocking socket they return at once (see wait).
-func rawRead(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	r, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(r), nil
-}
-
-func rawWrite(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	r, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(r), nil
 }
 
 // detach takes the socket out of c: a duplicate of its descriptor, still
