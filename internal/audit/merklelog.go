@@ -69,6 +69,7 @@ type logWriter struct {
 	tree      *treeBuilder
 	rows      [][][32]byte // per tile level, the hashes of the right-edge (partial) tile
 	bundle    []byte       // the right-edge entry bundle
+	tileBuf   []byte
 	hasher    *leafHasher
 	cur       *cursor
 	broken    error // a write failed: in-memory state is discarded and reloaded from disk
@@ -254,7 +255,7 @@ func (w *logWriter) add(h [32]byte, entry []byte) error {
 			break // a row fills only when the one below it just did
 		}
 		index := (w.size>>(8*level))/layout.TileWidth - 1
-		if err := w.writeFile(layout.TilePath(uint64(level), index, 0), tileBytes(w.rows[level])); err != nil {
+		if err := w.writeFile(layout.TilePath(uint64(level), index, 0), w.tileBytes(w.rows[level])); err != nil {
 			return err
 		}
 		w.rows[level] = w.rows[level][:0]
@@ -262,13 +263,13 @@ func (w *logWriter) add(h [32]byte, entry []byte) error {
 	return nil
 }
 
-var tileBuf = make([]byte, 0, layout.TileWidth*32) // used by the log writer's goroutine only
-
-func tileBytes(row [][32]byte) []byte {
-	b := tileBuf[:0]
+// tileBytes returns a tile's contents in w's reused buffer.
+func (w *logWriter) tileBytes(row [][32]byte) []byte {
+	b := w.tileBuf[:0]
 	for i := range row {
 		b = append(b, row[i][:]...)
 	}
+	w.tileBuf = b
 	return b
 }
 
@@ -338,7 +339,7 @@ func (w *logWriter) publish() error {
 	for level, row := range w.rows {
 		if len(row) > 0 {
 			index := (size >> (8 * level)) / layout.TileWidth
-			if err := w.writeFile(layout.TilePath(uint64(level), index, uint8(len(row))), tileBytes(row)); err != nil {
+			if err := w.writeFile(layout.TilePath(uint64(level), index, uint8(len(row))), w.tileBytes(row)); err != nil {
 				return err
 			}
 		}
