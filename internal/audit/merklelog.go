@@ -378,6 +378,7 @@ func (w *logWriter) publish() error {
 	}
 	w.published, w.signed = size, true
 	for _, p := range w.obsolete {
+		delete(w.madeDirs, p)
 		if err := os.RemoveAll(p); err != nil {
 			w.log.Warn("audit: removing partial tiles", "dir", p, "err", err)
 		}
