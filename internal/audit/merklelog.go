@@ -83,7 +83,6 @@ type logWriter struct {
 	lastArchive     time.Time
 	archivedSize    uint64
 	archiveFailures int
-	failures        int
 }
 
 // openLogWriter loads the Merkle log in t.dir/log and starts integrating
