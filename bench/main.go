@@ -29,7 +29,8 @@ var (
 	dbward   = flag.String("dbward", "bin/dbward-bench", "dbward binary (a benchmark build: go build -tags dbward_bench)")
 	noAudit  = flag.Bool("no-audit-target", true, "also run dbward with its audit trail off, to show what auditing costs")
 	profile  = flag.String("cpuprofile", "", "have dbward write a CPU profile to this file (and FILE.dbward-noaudit for the audit-off target)")
-	only     = flag.String("only", "", "run only workloads whose name contains this")
+	only     = flag.String("only", "", "run only the workload of this name, or else those whose name contains it")
+	onlyT    = flag.String("targets", "", "comma-separated targets to run (direct, pgbouncer, dbward, dbward-noaudit); all when empty")
 )
 
 const (
@@ -122,7 +123,14 @@ func run() error {
 		{"select-only prepared, 1 client", 1, []string{"-S", "-M", "prepared"}, 1},
 	}
 	if *only != "" {
-		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return !strings.Contains(w.name, *only) })
+		exact := slices.ContainsFunc(workloads, func(w workload) bool { return w.name == *only })
+		workloads = slices.DeleteFunc(workloads, func(w workload) bool {
+			return exact && w.name != *only || !strings.Contains(w.name, *only)
+		})
+	}
+	if *onlyT != "" {
+		keep := strings.Split(*onlyT, ",")
+		targets = slices.DeleteFunc(targets, func(t target) bool { return !slices.Contains(keep, t.name) })
 	}
 	results := map[string]map[string][]result{}
 	for r := 0; r < *rounds; r++ {
@@ -213,6 +221,9 @@ func pgbench(t target, args ...string) (string, error) {
 }
 
 func median(rs []result) result {
+	if len(rs) == 0 {
+		return result{} // target not run
+	}
 	tps := make([]float64, len(rs))
 	lat := make([]float64, len(rs))
 	cpu := make([]float64, len(rs))
@@ -235,19 +246,20 @@ func report(workloads []workload, targets []target, results map[string]map[strin
 		b := median(results[w.name]["pgbouncer"])
 		for _, t := range targets {
 			m := median(results[w.name][t.name])
-			added := ""
-			if w.clients == 1 && t.name != "direct" {
+			added, vsDirect, vsBouncer := "", ratio(m.tps, d.tps), ratio(m.tps, b.tps)
+			if w.clients == 1 && t.name != "direct" && d.tps > 0 {
 				added = fmt.Sprintf("%.0f", (m.latencyMs-d.latencyMs)*1000)
 			}
 			cpu := ""
 			if t.pid != 0 {
 				cpu = fmt.Sprintf("%.1f", m.cpuPerStmtUs)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\t%.2f\t%.2f\t%s\t%s\t\n", w.name, t.name, m.tps, m.latencyMs, m.tps/d.tps, m.tps/b.tps, added, cpu)
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t\n", w.name, t.name, m.tps, m.latencyMs, vsDirect, vsBouncer, added, cpu)
 		}
 	}
 	tw.Flush()
-	if _, ok := results[workloads[0].name]["dbward-noaudit"]; !ok {
+	_, on := results[workloads[0].name]["dbward"]
+	if _, off := results[workloads[0].name]["dbward-noaudit"]; !on || !off {
 		return
 	}
 	fmt.Println("\naudit on vs off (dbward TPS / dbward-noaudit TPS):")
@@ -341,4 +353,12 @@ func waitReady(t target) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return last
+}
+
+// ratio formats a/b, or "-" when the baseline was not run.
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
 }
