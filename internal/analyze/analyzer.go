@@ -95,6 +95,7 @@ func (a *Analyzer) Analyze(sql string) []Statement {
 		if t, ok := a.byFingerprint.getBytes(fpKey[:]); ok {
 			st := []Statement{t.stmts[0]}
 			st[0].Text = trimStatement(sql)
+			st[0].Redacted = Redact(st[0].Text) // texts of one fingerprint differ in more than literals
 			if cacheable {
 				a.byText.put(sql, st)
 			}
@@ -201,8 +202,9 @@ func analyzeText(sql string, fp uint64, fpErr error) (r analysis) {
 // unparsed is the statement for a text the parser refuses: its effect is
 // unknown.
 func unparsed(sql string, err error) Statement {
+	text := strings.TrimSpace(sql)
 	return Statement{
-		Text: strings.TrimSpace(sql), Kind: KindUnknown, Flags: []string{FlagUnparsed},
+		Text: text, Redacted: Redact(text), Kind: KindUnknown, Flags: []string{FlagUnparsed},
 		ParseError: err.Error(), Destructive: true, Dynamic: true,
 	}
 }

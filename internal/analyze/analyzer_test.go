@@ -116,7 +116,7 @@ func TestFingerprints(t *testing.T) {
 
 func TestUnparsed(t *testing.T) {
 	st := New(Options{}).Analyze(" SELEC 1 ")
-	want := Statement{Text: "SELEC 1", Kind: KindUnknown, Flags: []string{FlagUnparsed},
+	want := Statement{Text: "SELEC 1", Redacted: "SELEC $1", Kind: KindUnknown, Flags: []string{FlagUnparsed},
 		ParseError: `syntax error at or near "SELEC"`, Destructive: true, Dynamic: true}
 	if len(st) != 1 || fmt.Sprint(st[0]) != fmt.Sprint(want) {
 		t.Fatalf("got %+v\nwant %+v", st, want)

@@ -154,7 +154,7 @@ func (f *facts) statement(text, fingerprint string) Statement {
 	slices.Sort(f.functions)
 	slices.Sort(f.flags)
 	return Statement{
-		Text: text, Kind: f.kind, Command: f.command, Commands: f.commands,
+		Text: text, Redacted: Redact(text), Kind: f.kind, Command: f.command, Commands: f.commands,
 		Tables: f.tables, Functions: f.functions, Flags: f.flags,
 		Destructive: f.destructive, Where: !f.unbounded, Dynamic: f.dynamic,
 		Fingerprint: fingerprint, Prepare: f.prepare, Execute: f.execute,

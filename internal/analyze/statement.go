@@ -59,6 +59,7 @@ const (
 // Its JSON form is input.statement of the policy contract (DESIGN §6).
 type Statement struct {
 	Text        string   `json:"text"`        // this statement's own text, trimmed, from the query string
+	Redacted    string   `json:"-"`           // Redact(Text), worked out once per cached analysis: what the audit trail keeps by default
 	Kind        Kind     `json:"kind"`        // effective kind (see Kind)
 	Command     string   `json:"command"`     // command tag of the outer statement: "SELECT", "DELETE", "DROP TABLE", "DO", "EXPLAIN", …
 	Commands    []string `json:"commands"`    // every command that will run, inner ones included ("DO", "DROP TABLE")

@@ -88,6 +88,8 @@ func (t *template) text(sql string, semis []int, i int) string {
 
 // instantiate returns the template's facts with the texts of sql's
 // statements (sql has the template's shape; its semicolons are at semis).
+// Redacted texts are the template's: texts of one shape differ only in
+// literal values and comments, which redaction takes out.
 func (t *template) instantiate(sql string, semis []int) []Statement {
 	out := make([]Statement, len(t.stmts))
 	copy(out, t.stmts)

@@ -57,7 +57,11 @@ func (ss *session) recordStatements(v *verdict, durable bool) ([]recorded, error
 		ev := ss.event(audit.TypeStatement)
 		ev.StatementSeq = ss.stmtSeq.Add(1)
 		st := &v.stmts[i]
-		ev.Statement = audit.Statement{Text: analyze.Redact(st.Text), Fingerprint: st.Fingerprint,
+		text := st.Redacted
+		if text == "" {
+			text = analyze.Redact(st.Text) // a statement dbward made up, not analysed
+		}
+		ev.Statement = audit.Statement{Text: text, Fingerprint: st.Fingerprint,
 			Kind: string(st.Kind), Command: st.Command, Tables: auditTables(st.Tables)}
 		ev.Decision = audit.Decision{Action: string(v.decision.Action), Rule: v.decision.Rule, Reason: v.decision.Reason}
 		ev.Intent = v.intent
