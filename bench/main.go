@@ -36,6 +36,8 @@ var (
 const (
 	svcPassword = "bench-svc-password"
 	benchToken  = "bench-token"
+	// benchDBAToken is a dba's, who sees the pages in clear on benchdev.
+	benchDBAToken = "bench-dba-token"
 )
 
 // workload is one pgbench invocation shape.
@@ -43,7 +45,8 @@ type workload struct {
 	name    string
 	clients int
 	args    []string
-	stmts   int // statements per transaction
+	stmts   int  // statements per transaction
+	clear   bool // through dbward as a dba on a dev datastore: nothing masked
 }
 
 // target is a place pgbench connects to.
@@ -96,6 +99,10 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	pages, err := setupPages(ctx, pg, dir)
+	if err != nil {
+		return err
+	}
 
 	bouncer, stopBouncer, err := startPgBouncer(dir, pg)
 	if err != nil {
@@ -117,10 +124,14 @@ func run() error {
 		targets = append(targets, unaudited)
 	}
 	workloads := []workload{
-		{"select-only", *clients, []string{"-S"}, 1},
-		{"tpcb-like", *clients, nil, 7},
-		{"select-only, 1 client", 1, []string{"-S"}, 1},
-		{"select-only prepared, 1 client", 1, []string{"-S", "-M", "prepared"}, 1},
+		{name: "select-only", clients: *clients, args: []string{"-S"}, stmts: 1},
+		{name: "tpcb-like", clients: *clients, stmts: 7},
+		{name: "select-only, 1 client", clients: 1, args: []string{"-S"}, stmts: 1},
+		{name: "select-only prepared, 1 client", clients: 1, args: []string{"-S", "-M", "prepared"}, stmts: 1},
+		// 100-row pages of personal data: through dbward, masked for the
+		// service identity, and in clear for a dba on a dev datastore.
+		{name: "100-row pages, masked", clients: *clients, args: []string{"-f", pages, "-M", "prepared"}, stmts: 1},
+		{name: "100-row pages, in clear", clients: *clients, args: []string{"-f", pages, "-M", "prepared"}, stmts: 1, clear: true},
 	}
 	if *only != "" {
 		exact := slices.ContainsFunc(workloads, func(w workload) bool { return w.name == *only })
@@ -138,6 +149,9 @@ func run() error {
 			for i := range targets {
 				// Rotate the order each round so no target always runs first.
 				t := targets[(i+r)%len(targets)]
+				if w.clear && !strings.HasPrefix(t.name, "dbward") {
+					continue // the same as the masked pages there
+				}
 				res, err := runWorkload(t, w)
 				if err != nil {
 					return fmt.Errorf("%s via %s: %w", w.name, t.name, err)
@@ -157,6 +171,9 @@ func run() error {
 func runWorkload(t target, w workload) (result, error) {
 	args := append([]string{"-n", "-c", strconv.Itoa(w.clients), "-j", strconv.Itoa(min(w.clients, 2)),
 		"-T", strconv.Itoa(int(duration.Seconds()))}, w.args...)
+	if w.clear && t.pid != 0 {
+		t.user, t.pass, t.db = "bench-dba", benchDBAToken, "benchdev"
+	}
 	cpu0 := cpuTime(t.pid)
 	out, err := pgbench(t, args...)
 	if err != nil {
@@ -245,6 +262,9 @@ func report(workloads []workload, targets []target, results map[string]map[strin
 		d := median(results[w.name]["direct"])
 		b := median(results[w.name]["pgbouncer"])
 		for _, t := range targets {
+			if len(results[w.name][t.name]) == 0 {
+				continue
+			}
 			m := median(results[w.name][t.name])
 			added, vsDirect, vsBouncer := "", ratio(m.tps, d.tps), ratio(m.tps, b.tps)
 			if w.clients == 1 && t.name != "direct" && d.tps > 0 {
@@ -258,6 +278,9 @@ func report(workloads []workload, targets []target, results map[string]map[strin
 		}
 	}
 	tw.Flush()
+	if m, c := median(results["100-row pages, masked"]["dbward"]), median(results["100-row pages, in clear"]["dbward"]); m.tps > 0 && c.tps > 0 {
+		fmt.Printf("\nmasking on vs off (100-row pages through dbward, masked TPS / in-clear TPS): %.2f\n", m.tps/c.tps)
+	}
 	_, on := results[workloads[0].name]["dbward"]
 	if _, off := results[workloads[0].name]["dbward-noaudit"]; !on || !off {
 		return
@@ -265,6 +288,9 @@ func report(workloads []workload, targets []target, results map[string]map[strin
 	fmt.Println("\naudit on vs off (dbward TPS / dbward-noaudit TPS):")
 	for _, w := range workloads {
 		on, off := median(results[w.name]["dbward"]), median(results[w.name]["dbward-noaudit"])
+		if off.tps == 0 {
+			continue
+		}
 		fmt.Printf("  %-32s %.2f\n", w.name, on.tps/off.tps)
 	}
 }
@@ -289,13 +315,17 @@ func startDbward(dir string, pg *pgtest.Server, name string) (target, func(), er
 	if err != nil {
 		return target{}, nil, err
 	}
-	cfg := fmt.Sprintf(`listen: {postgres: "127.0.0.1:%d", http: "127.0.0.1:0"}
+	cfg := fmt.Sprintf(`listen: {postgres: "127.0.0.1:%[1]d", http: "127.0.0.1:0"}
 datastores:
   - name: bench
     environment: prod
-    upstream: {address: "%s", database: bench, user: bench_svc, password_env: BENCH_SVC_PASSWORD, tls: disable}
+    upstream: {address: "%[2]s", database: bench, user: bench_svc, password_env: BENCH_SVC_PASSWORD, tls: disable}
+  - name: benchdev
+    environment: dev
+    upstream: {address: "%[2]s", database: bench, user: bench_svc, password_env: BENCH_SVC_PASSWORD, tls: disable}
 identities:
   - {name: bench, kind: service, groups: [load], token_env: BENCH_TOKEN}
+  - {name: bench-dba, kind: human, groups: [dba], token_env: BENCH_DBA_TOKEN}
 `, port, pg.Addr())
 	path := filepath.Join(dir, "dbward.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
@@ -320,7 +350,7 @@ identities:
 		args = append(args, "--cpuprofile", p)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "BENCH_SVC_PASSWORD="+svcPassword, "BENCH_TOKEN="+benchToken)
+	cmd.Env = append(os.Environ(), "BENCH_SVC_PASSWORD="+svcPassword, "BENCH_TOKEN="+benchToken, "BENCH_DBA_TOKEN="+benchDBAToken)
 	logf, err := os.Create(filepath.Join(dir, "dbward.log"))
 	if err != nil {
 		return target{}, nil, err
@@ -361,4 +391,22 @@ func ratio(a, b float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", a/b)
+}
+
+// pagesSQL is a table of personal data for the 100-row page workloads.
+const pagesSQL = `CREATE TABLE customers (id int PRIMARY KEY, full_name text, email text, phone text, card_number text, notes text);
+INSERT INTO customers SELECT g, 'Customer ' || g, 'customer' || g || '@example.com', '+1 415 555 ' || lpad((g % 10000)::text, 4, '0'),
+  '4111 1111 1111 1111', 'delivered to the front door, order ' || g FROM generate_series(1, 100000) g;
+ALTER TABLE customers OWNER TO bench_svc;
+ANALYZE customers;`
+
+// setupPages creates the customers table and writes the pgbench script
+// that reads it 100 rows at a time; it returns the script's path.
+func setupPages(ctx context.Context, pg *pgtest.Server, dir string) (string, error) {
+	if err := pg.Exec(ctx, "bench", pagesSQL); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "pages.sql")
+	script := "\\set a random(1, 99900)\nSELECT id, full_name, email, phone, card_number, notes FROM customers WHERE id BETWEEN :a AND :a + 99;\n"
+	return path, os.WriteFile(path, []byte(script), 0o600)
 }

@@ -88,6 +88,10 @@ As claude, an AI agent acting for alice, in prod — blocked:
 The same agent in dev, where the prod guardrails do not apply — allowed:
   %s -c "DELETE FROM orders WHERE status = 'refunded'"
 
+Personal data, masked for the agent; in clear for alice in dev:
+  %s -c "SELECT full_name, email, phone, national_id, card_number FROM customers LIMIT 3"
+  %s -c "SELECT full_name, email, phone, national_id, card_number FROM customers LIMIT 3"
+
 Your own rules go in %s (the third blocked query comes from there).
 
 Every login, statement, decision and outcome above is in the audit trail:
@@ -99,5 +103,6 @@ Press Ctrl-C to stop dbward and PostgreSQL.
 		conn(demo.DBA, "shop"),
 		conn(demo.Agent, "shop"), conn(demo.Agent, "shop"), conn(demo.Agent, "shop"),
 		conn(demo.Agent, "shop_dev"),
+		conn(demo.Agent, "shop"), conn(demo.DBA, "shop_dev"),
 		filepath.Join(world.Dir, "policies"), world.ConfigPath, world.ConfigPath)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/dbward/dbward/internal/audit/sink"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
+	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/pgwire"
 	"github.com/dbward/dbward/internal/policy"
 )
@@ -145,12 +146,17 @@ func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, tra
 	if err != nil {
 		return nil, err
 	}
-	pol, err := policy.New(ctx, policy.Options{Paths: cfg.Policy.Paths})
+	pol, err := policy.New(ctx, policy.Options{Paths: cfg.Policy.Paths, CompileMask: pgwire.CompileMask})
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
 	}
+	masker, err := mask.OpenKeyFile(cfg.Masking.KeyFile)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := pgwire.New(pgwire.Options{
 		Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: log, Audit: trail,
+		Mask: masker,
 	})
 	if err != nil {
 		return nil, err

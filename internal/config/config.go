@@ -13,6 +13,7 @@ type Config struct {
 	Identities []Identity  `yaml:"identities"`
 	Policy     Policy      `yaml:"policy"`
 	Audit      Audit       `yaml:"audit"`
+	Masking    Masking     `yaml:"masking"`
 
 	// Path is the file the config was loaded from; relative paths inside it
 	// (policy.paths, audit.dir, tls.cert, tls.key) are resolved against its
@@ -78,6 +79,23 @@ type Audit struct {
 	Dir      string    `yaml:"dir"`      // default ./data/audit, relative to the config file
 	Webhooks []Webhook `yaml:"webhooks"` // where records are also sent, e.g. a SIEM
 }
+
+// Masking says which columns hold sensitive data beyond what their names
+// suggest, and keys the masks that must be repeatable (token, fake, hash).
+// How each identity sees each classification is policy (see the README).
+type Masking struct {
+	// Columns classifies columns: "datastore.schema.table.column" →
+	// a classification (MaskingClasses), or "none" for a column whose name
+	// suggests a classification it does not hold.
+	Columns map[string]string `yaml:"columns"`
+	// KeyFile holds the masking key (32 random bytes, created on first
+	// start). Default: mask.key beside audit.dir, relative to the config file.
+	KeyFile string `yaml:"key_file"`
+}
+
+// MaskingClasses are the classifications masking.columns may name (those
+// of package mask/detect; a test there keeps the two lists equal).
+var MaskingClasses = []string{"email", "phone", "person_name", "national_id", "card_number", "iban", "secret", "address", "date_of_birth", "ip_address"}
 
 // Webhook is an HTTP endpoint that receives every audit record, in order,
 // as JSON lines POSTed in batches.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -102,6 +103,9 @@ func (c *Config) applyDefaults() {
 	if c.Audit.Dir == "" {
 		c.Audit.Dir = "./data/audit"
 	}
+	if c.Masking.KeyFile == "" {
+		c.Masking.KeyFile = filepath.Join(filepath.Dir(filepath.Clean(c.Audit.Dir)), "mask.key")
+	}
 	for i := range c.Audit.Webhooks {
 		if c.Audit.Webhooks[i].Format == "" {
 			c.Audit.Webhooks[i].Format = "dbward"
@@ -138,6 +142,7 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	c.TLS.Cert, c.TLS.Key = abs(c.TLS.Cert), abs(c.TLS.Key)
 	c.Audit.Dir = abs(c.Audit.Dir)
+	c.Masking.KeyFile = abs(c.Masking.KeyFile)
 	for i, p := range c.Policy.Paths {
 		c.Policy.Paths[i] = abs(p)
 	}
@@ -243,6 +248,23 @@ func (v *validator) check(c *Config, getenv func(string) string) {
 		}
 	}
 	v.webhooks(c.Audit.Webhooks, getenv)
+	v.masking(c)
+}
+
+// masking checks masking.columns: four-part names of a configured
+// datastore, and known classifications.
+func (v *validator) masking(c *Config) {
+	for col, class := range c.Masking.Columns {
+		parts := strings.Split(col, ".")
+		switch {
+		case len(parts) != 4 || slices.Contains(parts, ""):
+			v.add(fmt.Sprintf("%q is not datastore.schema.table.column", col), "masking", "columns", col)
+		case !slices.ContainsFunc(c.Datastores, func(d Datastore) bool { return d.Name == parts[0] }):
+			v.add(fmt.Sprintf("%q names datastore %q, which is not configured", col, parts[0]), "masking", "columns", col)
+		case class != "none" && !slices.Contains(MaskingClasses, class):
+			v.add(fmt.Sprintf("classification %q is not one of %s, or none", class, strings.Join(MaskingClasses, ", ")), "masking", "columns", col)
+		}
+	}
 }
 
 func (v *validator) webhooks(hooks []Webhook, getenv func(string) string) {

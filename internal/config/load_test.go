@@ -58,6 +58,7 @@ func TestParseGood(t *testing.T) {
 		{string(c.Identities[1].Token), "tok"},
 		{c.Policy.Paths[0], "/etc/dbward/policies"},
 		{c.Audit.Dir, "/etc/dbward/data/audit"},
+		{c.Masking.KeyFile, "/etc/dbward/data/mask.key"}, // beside audit.dir
 	}
 	for i, ch := range checks {
 		if ch.got != ch.want {
@@ -86,6 +87,8 @@ func TestParseProblems(t *testing.T) {
 		{"bad hash", base + "identities:\n  - name: bob\n    token_sha256: abc\n", []string{"64 hex digits"}},
 		{"cert without key", base + "tls:\n  cert: c.pem\n", []string{"cert and key"}},
 		{"bad listen", base + "listen:\n  postgres: 6432\n", []string{"listen.postgres", "not host:port"}},
+		{"masking columns", base + "masking:\n  columns:\n    a.public.t: email\n    nope.public.t.c: email\n    a.public.t.c: shoe_size\n",
+			[]string{"masking.columns.a.public.t", "not datastore.schema.table.column", "names datastore \"nope\"", "classification \"shoe_size\""}},
 		{"webhook without url", base + "audit:\n  webhooks:\n    - name: siem\n      url: ftp://x\n      format: cef\n",
 			[]string{"audit.webhooks[0].url", "not an http:// or https:// URL", "audit.webhooks[0].format", "format \"cef\""}},
 		{"webhook twice, token unset", base + "audit:\n  webhooks:\n    - {name: s, url: 'http://h/'}\n    - {name: s, url: 'http://h/', token_env: NOPE}\n",

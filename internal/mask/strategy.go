@@ -602,6 +602,9 @@ func isAlnum(r rune) bool {
 // half of them or more) and the punctuation that shows the format; the
 // other letters and digits become '*'.
 func keepLast(dst, v []byte, k int) []byte {
+	if isASCII(v) {
+		return keepLastASCII(dst, v, k)
+	}
 	n := 0
 	for _, r := range string(v) {
 		if isAlnum(r) {
@@ -631,6 +634,66 @@ func keepLast(dst, v []byte, k int) []byte {
 		v = v[size:]
 	}
 	return dst
+}
+
+// keepLastASCII is keepLast for ASCII text, byte by byte (the common case:
+// card numbers, phone numbers, ids).
+func keepLastASCII(dst, v []byte, k int) []byte {
+	n := 0
+	for _, c := range v {
+		if asciiClass[c] == asciiAlnum {
+			n++
+		}
+	}
+	k = min(k, n/2)
+	if n == 0 {
+		return append(dst, redacted...)
+	}
+	i := 0
+	for _, c := range v {
+		switch asciiClass[c] {
+		case asciiAlnum:
+			if i < n-k {
+				c = '*'
+			}
+			i++
+		case asciiOther:
+			c = '*'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// asciiClass sorts ASCII bytes as keepLast does: letters and digits,
+// punctuation kept to show the format (safe), anything else.
+var asciiClass = func() (t [256]byte) {
+	for c := range 128 {
+		switch {
+		case isAlnum(rune(c)):
+			t[c] = asciiAlnum
+		case safe(rune(c)):
+			t[c] = asciiSafe
+		default:
+			t[c] = asciiOther
+		}
+	}
+	return t
+}()
+
+const (
+	asciiOther = iota
+	asciiAlnum
+	asciiSafe
+)
+
+func isASCII(v []byte) bool {
+	for _, c := range v {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // initials keeps the first letter of each word: "John Smith" → "J*** S***".

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"sync"
+
+	"github.com/dbward/dbward/internal/mask"
 )
 
 // inflight follows the protocol far enough to tie every result the
@@ -22,6 +24,16 @@ type inflight struct {
 	mu    sync.Mutex
 	queue []awaited
 	clock func() int64 // ns, monotonic; nil: monoNow. Read only when a recorded statement starts or ends
+
+	tr         *mask.Transformer // masks values
+	portalCols map[string][]byte // the RowDescription a Describe of a portal answered (nil: NoData)
+	described  map[string]bool   // portals described since their Bind (answered or not)
+
+	// The last Result built, kept to serve the next result set like it.
+	last     *mask.Result
+	lastPlan *mask.Plan
+	lastCls  *mask.Classification
+	lastDesc []byte
 }
 
 // awaited is one forwarded message the upstream will answer.
@@ -31,6 +43,12 @@ type awaited struct {
 	next  int        // 'Q': how many of seqs have completed
 	rows  int64      // rows returned so far by the statement now running
 	start int64      // when it was forwarded or the previous statement ended (ns)
+
+	mask     *maskCtx     // how its results are masked; nil: not at all
+	result   *mask.Result // the result set now arriving ('Q', 'E'), with mask
+	portal   string       // 'E': the portal it runs; 'D': the portal or statement described
+	describe byte         // 'D': 'P' portal or 'S' statement
+	internal bool         // 'D': sent by dbward, not the client: its answer is not relayed
 }
 
 // recorded is where a statement is in the audit trail.
@@ -46,6 +64,7 @@ type outcome struct {
 	rows     int64
 	sqlstate string
 	duration int64 // ns
+	masked   int   // columns with a masked value
 }
 
 // forwarded notes a client message that the upstream will answer. Messages
@@ -73,26 +92,34 @@ func (f *inflight) now() int64 {
 
 // answer consumes one upstream message. It returns the outcome of a
 // recorded statement when the message ends one.
-func (f *inflight) answer(typ byte, raw []byte) (outcome, bool) {
+func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.queue) == 0 {
-		return outcome{}, false // an asynchronous message, or one we do not follow
+		return outcome{}, false, m // an asynchronous message, or one we do not follow
 	}
 	head := &f.queue[0]
 	switch typ {
 	case 'D': // DataRow
 		head.rows++
+		if head.mask != nil {
+			m = f.rowsOf(head)
+		}
 	case 'C', 'I': // CommandComplete, EmptyQueryResponse
+		if head.result.Refused() {
+			m.refuse = true
+		}
 		tag := ""
 		if typ == 'C' {
 			tag = commandTag(raw)
 		}
-		return f.complete(head, tag, "", false)
+		o, ok = f.complete(head, tag, "", false)
+		return o, ok, m
 	case 's': // PortalSuspended: the Execute ends, the portal lives on
-		return f.complete(head, "PORTAL SUSPENDED", "", false)
+		o, ok = f.complete(head, "PORTAL SUSPENDED", "", false)
+		return o, ok, m
 	case 'E': // ErrorResponse
-		o, ok := f.complete(head, "", errorCode(raw), true)
+		o, ok = f.complete(head, "", errorCode(raw), true)
 		if head.typ != 'Q' {
 			// The upstream skips everything up to the next Sync.
 			i := 0
@@ -103,14 +130,18 @@ func (f *inflight) answer(typ byte, raw []byte) (outcome, bool) {
 		} else {
 			head.next = len(head.seqs) // the rest of the string does not run
 		}
-		return o, ok
+		return o, ok, m
 	case '1', '2', '3': // ParseComplete, BindComplete, CloseComplete
 		if head.typ == 'P' || head.typ == 'B' || head.typ == 'C' {
 			f.drop(1)
 		}
 	case 'T', 'n': // RowDescription, NoData: the end of a Describe's answer
-		if head.typ == 'D' {
+		switch {
+		case head.typ == 'D':
+			m = f.described1(head, raw)
 			f.drop(1)
+		case head.typ == 'Q' && head.mask != nil && typ == 'T':
+			m = f.resultOf(head, raw)
 		}
 	case 'Z': // ReadyForQuery: a Sync or a Query is answered in full
 		i := 0
@@ -119,7 +150,7 @@ func (f *inflight) answer(typ byte, raw []byte) (outcome, bool) {
 		}
 		f.drop(min(i+1, len(f.queue)))
 	}
-	return outcome{}, false
+	return outcome{}, false, m
 }
 
 // complete ends the statement now returning results at the head of the
@@ -129,7 +160,8 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (o
 	if len(head.seqs) > 0 {
 		now = f.now()
 	}
-	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start}
+	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start, masked: head.result.MaskedColumns()}
+	head.result = nil
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n
 	}

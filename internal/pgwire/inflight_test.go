@@ -67,7 +67,7 @@ func TestInflightTiesOutcomesToStatements(t *testing.T) {
 						raw = append(raw, arg+"\x00"...)
 					}
 				}
-				if o, ok := f.answer(typ, raw); ok {
+				if o, ok, _ := f.answer(typ, raw); ok {
 					if o.journal != o.seq+1000 {
 						t.Errorf("outcome of statement %d carries journal number %d", o.seq, o.journal)
 					}
@@ -96,9 +96,9 @@ func TestInflightDurations(t *testing.T) {
 	f.clock = func() int64 { return now }
 	f.forwarded('Q', []recorded{{seq: 1}, {seq: 2}})
 	now = 130
-	o1, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 1\x00"...))
+	o1, _, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 1\x00"...))
 	now = 180
-	o2, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 2\x00"...))
+	o2, _, _ := f.answer('C', append([]byte{'C', 0, 0, 0, 0}, "INSERT 0 2\x00"...))
 	if o1.duration != 30 || o2.duration != 50 {
 		t.Fatalf("durations %d and %d, want 30 and 50", o1.duration, o2.duration)
 	}
@@ -137,7 +137,7 @@ func FuzzInflight(f *testing.F) {
 				fl.forwarded(typ, []recorded{{seq: uint64(i + 1)}})
 				forwarded++
 			} else {
-				if o, ok := fl.answer(typ, raw); ok && o.seq == 0 {
+				if o, ok, _ := fl.answer(typ, raw); ok && o.seq == 0 {
 					t.Fatal("an outcome without a statement")
 				}
 				commandTag(raw)

@@ -22,6 +22,7 @@ type verdict struct {
 	decision policy.Decision     // the strictest decision of them all
 	intent   map[string]string
 	refusal  *pgError // nil: the string may run
+	mask     *maskCtx // how its results are masked; nil: not at all
 }
 
 // judge decides whether a query string may run. Its verdict's refusal is
@@ -67,6 +68,8 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 		Intent: analyze.Intent(text),
 	}
 	var worst policy.Decision
+	var dbuf [2]policy.Decision // (most strings hold one statement)
+	decisions := dbuf[:0]
 	for i := range stmts {
 		in.Statement = &stmts[i]
 		var d policy.Decision
@@ -82,6 +85,7 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"},
 				decision: policy.Decision{Action: policy.Deny, Rule: "policy_error", Reason: "policy evaluation failed"}}, true
 		}
+		decisions = append(decisions, d)
 		if i == 0 {
 			worst = d
 		} else {
@@ -90,6 +94,35 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 	}
 	v := verdict{stmts: stmts, decision: worst, intent: in.Intent}
 	if worst.Action == policy.Allow {
+		plan, err := maskPlan(decisions)
+		if err != nil {
+			ss.srv.log.Error("policy mask unreadable; statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
+			v.decision = policy.Decision{Action: policy.Deny, Rule: "policy_error", Reason: "a mask in the policy is malformed"}
+			v.refusal = &pgError{Severity: "ERROR", Code: codeInternalError,
+				Message: "dbward: cannot judge the statement: a mask in the policy is malformed",
+				Hint:    "the statement was not run; an operator can find the cause in dbward's log and check the policies with dbward policy test"}
+			return v, true
+		}
+		if plan.Active() {
+			cls, ok, err := ss.classification(ctx, quick)
+			if !ok {
+				return verdict{}, false
+			}
+			if err != nil {
+				ss.srv.log.Error("column catalog unreadable; statement refused", "datastore", ss.ds.Name, "err", err)
+				v.decision = policy.Decision{Action: policy.Deny, Rule: "catalog_unavailable", Reason: "the column catalog could not be read, so results could not be masked"}
+				v.refusal = &pgError{Severity: "ERROR", Code: codeInternalError,
+					Message: "dbward: cannot mask the results: the database catalog could not be read",
+					Hint:    "the statement was not run; try again, and tell the operator if it persists"}
+				return v, true
+			}
+			if perr := copyRefusal(stmts, cls); perr != nil {
+				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_copy", Reason: "COPY TO STDOUT of data the policy masks"}
+				v.refusal = perr
+				return v, true
+			}
+			v.mask = &maskCtx{plan: plan, cls: cls}
+		}
 		ss.remember(stmts)
 		return v, true
 	}

@@ -86,7 +86,7 @@ func (ss *session) recordOutcome(o outcome) {
 	if t == nil {
 		return
 	}
-	out := audit.Outcome{Tag: o.tag, Rows: max(o.rows, 0), Duration: time.Duration(o.duration), SQLState: o.sqlstate}
+	out := audit.Outcome{Tag: o.tag, Rows: max(o.rows, 0), Duration: time.Duration(o.duration), SQLState: o.sqlstate, MaskedColumns: o.masked}
 	if t.FoldOutcome(o.journal, out) {
 		return
 	}

@@ -72,7 +72,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		} else {
 			delete(ss.portals, portal)
 		}
-		ss.flight.forwarded('B', nil)
+		ss.flight.forwardedBind(portal)
 	case 'E':
 		portal, _, ok := cstring(raw[5:])
 		if !ok {
@@ -82,6 +82,11 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if p := ss.portals[portal]; p != nil {
 			v = p.v
 		}
+		if v.mask != nil && v.refusal == nil && !ss.flight.portalDescribed(portal) {
+			// The rows will come without their columns: ask for them.
+			out = appendDescribePortal(out, portal)
+			ss.flight.forwardedDescribe('P', portal, true)
+		}
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'C':
 		if kind, name, ok := closeTarget(raw); ok && kind == 'S' {
@@ -90,7 +95,16 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			delete(ss.portals, name)
 		}
 		ss.flight.forwarded('C', nil)
-	case 'D', 'S':
+	case 'D':
+		if len(raw) < 6 {
+			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Describe message", "")
+		}
+		name, _, ok := cstring(raw[6:])
+		if !ok {
+			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Describe message", "")
+		}
+		ss.flight.forwardedDescribe(raw[5], name, false)
+	case 'S':
 		ss.flight.forwarded(typ, nil)
 	case 'F':
 		v := verdict{stmts: []analyze.Statement{{Text: "(fast-path function call)", Kind: analyze.KindUnknown, Command: "FUNCTION CALL"}},
@@ -127,6 +141,13 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 	}
 	if perr == nil { // (its duration starts now, as it leaves for the upstream)
 		ss.flight.forwarded(raw[0], seqs)
+		if v.mask != nil {
+			portal := ""
+			if raw[0] == 'E' {
+				portal, _, _ = cstring(raw[5:])
+			}
+			ss.flight.setMask(v.mask, portal)
+		}
 		return append(out, raw...), stepOn, nil
 	}
 	if raw[0] == 'E' {
@@ -144,13 +165,31 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 // stand for denials. fatal is true for the upstream's own FATAL: the
 // session is ending and that is the message the client should see, so the
 // caller writes out at once and silences the session.
-func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, fatal bool) {
-	if o, ok := ss.flight.answer(typ, raw); ok {
+func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, isFatal bool) {
+	o, ok, m := ss.flight.answer(typ, raw)
+	if ok {
 		ss.recordOutcome(o)
+	}
+	switch {
+	case m.rows != nil:
+		masked, err := m.rows.Row(out, raw)
+		if err == nil {
+			return masked, false
+		}
+		m.fail = true
+	case m.swallow:
+		return out, false
+	case m.refuse:
+		return errMaskRefused.appendTo(out), false
+	}
+	if m.fail { // the row is not relayed, nor anything after it
+		ss.srv.log.Error("a result could not be masked; session ended", "identity", ss.id.Name, "datastore", ss.ds.Name)
+		ss.terminate(errMaskFailed)
+		return out, false
 	}
 	switch typ {
 	case 'E':
-		if isFatal(raw) {
+		if isFatalError(raw) {
 			return append(out, raw...), true
 		}
 		return ss.denials.rewrite(out, raw), false
@@ -233,9 +272,9 @@ func (ss *session) serverToClient() {
 	}
 }
 
-// isFatal reports whether an ErrorResponse has severity FATAL or PANIC. The
+// isFatalError reports whether an ErrorResponse has severity FATAL or PANIC. The
 // severity field comes first in every PostgreSQL error.
-func isFatal(raw []byte) bool {
+func isFatalError(raw []byte) bool {
 	body := raw[5:]
 	return len(body) > 1 && body[0] == 'S' && (bytes.HasPrefix(body[1:], []byte("FATAL\x00")) || bytes.HasPrefix(body[1:], []byte("PANIC\x00")))
 }

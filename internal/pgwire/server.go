@@ -17,6 +17,7 @@ import (
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
+	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/policy"
 	"github.com/dbward/dbward/internal/upstream"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	// Relay chooses how sessions are relayed; the zero value is the event
 	// loop where the platform and the connection allow it.
 	Relay Relay
+	// Mask masks result values as policy says. If nil, one with a random
+	// key is made: tokens and fakes then differ from one start to the next.
+	Mask *mask.Transformer
 }
 
 // Relay is how sessions are relayed.
@@ -90,10 +94,19 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxMessageSize == 0 {
 		opts.MaxMessageSize = 256 << 20
 	}
+	if opts.Mask == nil {
+		key := make([]byte, 32)
+		rand.Read(key)
+		t, err := mask.NewTransformer(key)
+		if err != nil {
+			return nil, err
+		}
+		opts.Mask = t
+	}
 	s := &Server{opts: opts, log: opts.Logger, sessions: map[uint32]*session{}, catalog: map[string]*upstream.Catalog{}}
 	for i := range opts.Config.Datastores {
 		ds := &opts.Config.Datastores[i]
-		s.catalog[ds.Name] = upstream.NewCatalog(ds)
+		s.catalog[ds.Name] = upstream.NewCatalog(ds, opts.Config.Masking.Columns)
 	}
 	return s, nil
 }

@@ -218,6 +218,7 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 		clientAddr: remoteIP(conn),
 		auditID:    newSessionID(),
 	}
+	ss.flight.tr = s.opts.Mask
 	ss.cr.max = s.opts.MaxMessageSize
 	ss.txStatus.Store(uint32(up.TxStatus))
 	app := params["application_name"]

@@ -46,6 +46,7 @@ type Decision struct {
 	Hint      string         `json:"hint"`   // for people: what to do next
 	Approvals *Approvals     `json:"approvals,omitempty"`
 	Mask      map[string]any `json:"mask,omitempty"` // masks asked for by the rules in force, merged
+	MaskPlan  any            `json:"-"`              // Mask as Options.CompileMask made it; nil without a mask
 }
 
 // Strictest returns the most restrictive of ds: deny > approve > allow, the

@@ -49,7 +49,7 @@ func TestDecisionFrom(t *testing.T) {
 	}{
 		{`{"action": "allow", "rule": "", "reason": "", "hint": ""}`, ""},
 		{`{"action": "approve", "rule": "r", "approvals": {"count": 3, "distinct_groups": true, "required_groups": ["dba"]}}`, ""},
-		{`{"action": "allow", "rule": "m", "mask": {"public.users.email": {"kind": "hash"}}}`, ""},
+		{`{"action": "allow", "rule": "m", "mask": {"public.users.email": {"strategy": "hash"}}}`, ""},
 		{`"deny"`, "not an object"},
 		{`{"action": "block"}`, `action "block"`},
 		{`{"action": "deny", "reason": 1}`, "reason is number"},
@@ -73,7 +73,7 @@ func TestDecisionFrom(t *testing.T) {
 		t.Errorf("approvals read as %+v", d.Approvals)
 	}
 	d, _ = decisionFrom(ast.MustParseTerm(cases[2].src).Value)
-	if m, ok := d.Mask["public.users.email"].(map[string]any); !ok || m["kind"] != "hash" {
+	if m, ok := d.Mask["public.users.email"].(map[string]any); !ok || m["strategy"] != "hash" {
 		t.Errorf("mask read as %#v", d.Mask)
 	}
 }

@@ -23,6 +23,12 @@ type Options struct {
 	// CacheSize bounds the decision cache. If zero, 100,000 decisions; if
 	// negative, decisions are not cached.
 	CacheSize int
+
+	// CompileMask, if set, turns a decision's mask into the form its user
+	// works with (Decision.MaskPlan), once per decision made, so that cached
+	// decisions carry it ready. An error fails the decision: the statement
+	// is refused. (The policy engine does not know what masks mean.)
+	CompileMask func(map[string]any) (any, error)
 }
 
 // DefaultCacheSize is the decision cache bound when Options.CacheSize is 0.
@@ -37,6 +43,8 @@ var ErrNoStatement = errors.New("policy: input has no statement")
 // Engine decides statements with one compiled policy set: the built-in
 // bundle and the user's policies. It is safe for concurrent use.
 type Engine struct {
+	compileMask func(map[string]any) (any, error)
+
 	query rego.PreparedEvalQuery
 	reads reads        // what of the input the policies may read
 	seed  maphash.Seed // for cache key digests
@@ -72,7 +80,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: preparing %s: %w", Query, err)
 	}
-	e := &Engine{query: pq, reads: analyzeReads(compiler.Modules), seed: maphash.MakeSeed()}
+	e := &Engine{query: pq, reads: analyzeReads(compiler.Modules), seed: maphash.MakeSeed(), compileMask: opts.CompileMask}
 	switch {
 	case opts.CacheSize < 0:
 	case e.reads.nondeterministic != "":
@@ -161,6 +169,11 @@ func (e *Engine) eval(ctx context.Context, in *Input) (Decision, error) {
 	d, ok := rs[0].Expressions[0].Value.(Decision)
 	if !ok {
 		return Decision{}, fmt.Errorf("BUG: policy: %s gave %T", Query, rs[0].Expressions[0].Value)
+	}
+	if d.Mask != nil && e.compileMask != nil {
+		if d.MaskPlan, err = e.compileMask(d.Mask); err != nil {
+			return Decision{}, fmt.Errorf("policy: the mask of rule %q: %w", d.Rule, err)
+		}
 	}
 	return d, nil
 }

@@ -10,10 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dbward/dbward/internal/config"
+	"github.com/dbward/dbward/internal/mask"
 )
 
 // Catalog answers from the upstream's system catalog what SQL text alone
-// cannot tell: whether a function may write. It keeps one connection of its
+// cannot tell: whether a function may write, and which columns hold
+// sensitive data. It keeps one connection of its
 // own and caches answers until Invalidate (called after DDL).
 type Catalog struct {
 	ds *config.Datastore
@@ -23,14 +25,25 @@ type Catalog struct {
 
 	cacheMu sync.RWMutex // never held while waiting on the database
 	cache   map[string]bool
+	columns *mask.Classification // nil: not loaded since the last Invalidate
+
+	configured map[string]string // masking.columns of this datastore: "schema.table.column" → class
 }
 
 // ErrNotCached is Cached's answer for a name it has no answer for yet.
 var ErrNotCached = errors.New("upstream: catalog answer not cached")
 
 // NewCatalog returns a Catalog for the datastore; it connects on first use.
-func NewCatalog(ds *config.Datastore) *Catalog {
-	return &Catalog{ds: ds, cache: map[string]bool{}}
+// columns is the config's masking.columns (all datastores'; this one's
+// are picked out).
+func NewCatalog(ds *config.Datastore, columns map[string]string) *Catalog {
+	mine := map[string]string{}
+	for k, class := range columns {
+		if rest, ok := strings.CutPrefix(k, ds.Name+"."); ok {
+			mine[strings.ToLower(rest)] = class
+		}
+	}
+	return &Catalog{ds: ds, cache: map[string]bool{}, configured: mine}
 }
 
 // mayWriteSQL is true when some function of that name lives outside the
@@ -52,16 +65,8 @@ func (c *Catalog) FunctionMayWrite(ctx context.Context, name string) (bool, erro
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		schema, fn = name[:i], name[i+1:]
 	}
-	if c.conn == nil || c.conn.IsClosed() {
-		cfg, err := Config(c.ds, map[string]string{"application_name": "dbward catalog"})
-		if err != nil {
-			return true, err
-		}
-		conn, err := pgconn.ConnectConfig(ctx, cfg)
-		if err != nil {
-			return true, fmt.Errorf("catalog lookup for %s: %w", c.ds.Name, err)
-		}
-		c.conn = conn
+	if err := c.connect(ctx); err != nil {
+		return true, err
 	}
 	res := c.conn.ExecParams(ctx, mayWriteSQL, [][]byte{[]byte(fn), []byte(schema)}, nil, nil, nil).Read()
 	if res.Err != nil {
@@ -72,6 +77,23 @@ func (c *Catalog) FunctionMayWrite(ctx context.Context, name string) (bool, erro
 	c.cache[name] = v
 	c.cacheMu.Unlock()
 	return v, nil
+}
+
+// connect opens the catalog's connection if it is not open; c.mu held.
+func (c *Catalog) connect(ctx context.Context) error {
+	if c.conn != nil && !c.conn.IsClosed() {
+		return nil
+	}
+	cfg, err := Config(c.ds, map[string]string{"application_name": "dbward catalog"})
+	if err != nil {
+		return err
+	}
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("catalog lookup for %s: %w", c.ds.Name, err)
+	}
+	c.conn = conn
+	return nil
 }
 
 // Cached is FunctionMayWrite from the cache only: ErrNotCached when the
@@ -90,6 +112,7 @@ func (c *Catalog) Cached(name string) (bool, error) {
 func (c *Catalog) Invalidate() {
 	c.cacheMu.Lock()
 	clear(c.cache)
+	c.columns = nil
 	c.cacheMu.Unlock()
 }
 

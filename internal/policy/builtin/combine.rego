@@ -81,8 +81,9 @@ strictest := max({rank[v.action] | some v in effective})
 
 winners := [name | some name in names; rank[effective[name].action] == strictest]
 
-decision := {"action": "allow", "rule": "", "reason": "", "hint": ""} if {
+decision := object.union({"action": "allow", "rule": "", "reason": "", "hint": ""}, mask_part) if {
 	count(effective) == 0
+	count(invalid) == 0
 } else := broken if {
 	count(invalid) > 0
 } else := chosen
@@ -122,9 +123,33 @@ approvals_part := {"approvals": {
 	count(quorums) > 0
 } else := {}
 
-# Masks of all rules in force apply together (by rule name order; for the
-# same column, the later rule's mask wins).
-mask_part := {"mask": object.union_n(masks)} if {
-	masks := [effective[name].mask | some name in names]
-	count(masks) > 0
+# Masks of all rules in force and all masks in force apply together (rules
+# first, then masks, each by name order; for the same key, the later one
+# wins). Masks (masks[name] := {...}) say how results are masked without
+# deciding anything: a plain allow stays a decision of no rule. Yours
+# replace the built-in ones of the same name, and `disabled` switches
+# built-in ones off, as for rules.
+mask_part := {"mask": object.union_n(all_masks)} if {
+	rule_masks := [effective[name].mask | some name in names; is_object(effective[name].mask)]
+	all_masks := array.concat(rule_masks, [effective_masks[name] | some name in sort(object.keys(effective_masks))])
+	count(all_masks) > 0
 } else := {}
+
+user_mask_names contains name if some name, _ in data.dbward.masks
+
+effective_masks[name] := m if {
+	some name, m in masks
+	not name in disabled_names
+	not name in user_mask_names
+}
+
+effective_masks[name] := m if {
+	some name, m in data.dbward.masks
+	is_object(m)
+}
+
+# A user mask that is not an object is broken like a rule whose mask is not.
+invalid[name] := "its mask is not an object" if {
+	some name, m in data.dbward.masks
+	not is_object(m)
+}

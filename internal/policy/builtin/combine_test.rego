@@ -21,7 +21,7 @@ decide(inp, user_rules, disabled) := d if {
 }
 
 test_nothing_applies_allows if {
-	decide(select_in_dev, {}, set()) == {"action": "allow", "rule": "", "reason": "", "hint": ""}
+	decide(select_in_dev, {}, {"mask_sensitive"}) == {"action": "allow", "rule": "", "reason": "", "hint": ""}
 }
 
 test_builtin_applies if {
@@ -32,7 +32,7 @@ test_builtin_applies if {
 
 test_user_rule_replaces_builtin_of_same_name if {
 	d := decide(drop_in_prod, {"no_drop": {"action": "allow"}}, set())
-	d == {"action": "allow", "rule": "no_drop", "reason": "", "hint": ""}
+	object.remove(d, {"mask"}) == {"action": "allow", "rule": "no_drop", "reason": "", "hint": ""}
 }
 
 test_disabled_builtin_is_out_of_force if {
@@ -90,7 +90,8 @@ test_masks_of_all_rules_in_force_merge if {
 	}
 	d := decide(select_in_dev, user, set())
 	d.action == "approve"
-	d.mask == {"public.users.email": "redact", "public.users.phone": "redact"}
+	d.mask["public.users.email"] == "redact"
+	d.mask["public.users.phone"] == "redact"
 }
 
 test_malformed_verdicts_deny if {
@@ -118,4 +119,33 @@ test_malformed_verdict_beats_allow_of_others if {
 	d := decide(drop_in_prod, {"no_drop": {"action": "permit"}}, set())
 	d.action == "deny"
 	contains(d.reason, "permit")
+}
+
+dba := {"name": "alice@example.com", "kind": "human", "groups": ["dba"]}
+
+agent := {"name": "claude@alice", "kind": "agent", "owner": "alice@example.com", "groups": ["agents"]}
+
+test_masks_by_default_except_dba_outside_prod if {
+	every who in [agent, select_in_dev.identity] {
+		decide(object.union(select_in_dev, {"identity": who}), {}, set()).mask.email == "partial"
+	}
+	not decide(object.union(select_in_dev, {"identity": dba}), {}, set()).mask
+	decide(object.union(drop_in_prod, {"identity": dba}), {"no_drop": {"action": "allow"}}, set()).mask.card_number == "partial"
+}
+
+test_user_mask_replaces_builtin_of_same_name if {
+	d := builtin.decision with input as select_in_dev
+		with data.dbward.masks as {"mask_sensitive": {"email": "clear"}}
+	d.mask == {"email": "clear"}
+	d.rule == ""
+}
+
+test_disabled_builtin_mask_is_out_of_force if {
+	not decide(select_in_dev, {}, {"mask_sensitive"}).mask
+}
+
+test_malformed_user_mask_denies if {
+	d := builtin.decision with input as select_in_dev with data.dbward.masks as {"m": "all"}
+	d.action == "deny"
+	d.rule == "m"
 }

@@ -1,0 +1,256 @@
+package pgwire
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"strings"
+
+	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/mask"
+	"github.com/dbward/dbward/internal/policy"
+)
+
+// How results are masked (DESIGN §7.4). The policy decision of a query
+// string carries a mask plan; when the plan may mask anything, judging
+// makes sure the datastore's column classification is loaded, and the
+// forwarded Query or Execute carries plan and classification (maskCtx)
+// in the inflight queue. Each result set's columns come from its
+// RowDescription: the Query's own, or for an Execute the one a Describe of
+// the portal returned — dbward sends that Describe itself, and keeps its
+// answer from the client, when the client did not describe the portal.
+// Each DataRow is then rewritten before it is relayed.
+
+// maskCtx is how the results of one forwarded Query or Execute are masked.
+type maskCtx struct {
+	plan *mask.Plan
+	cls  *mask.Classification
+}
+
+// maskStep is what masking does with one upstream message.
+type maskStep struct {
+	rows    *mask.Result // a DataRow: relay it rewritten by this
+	swallow bool         // not for the client: the answer to dbward's own Describe, or a withheld result
+	refuse  bool         // the end of a withheld result: the client gets errMaskRefused instead
+	fail    bool         // the columns are unknown, so the rows cannot be masked: end the session
+}
+
+// errMaskRefused replaces a result whose plan refuses columns of unknown
+// source.
+var errMaskRefused = &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+	Message: "dbward: blocked by mask_unknown_source: a result column may hold sensitive data and dbward cannot tell where it comes from",
+	Hint:    "select the table's columns by name rather than through expressions, or ask for a policy that masks such columns by content"}
+
+// errMaskFailed ends a session whose rows dbward could not mask.
+var errMaskFailed = fatal(codeInternalError, "dbward: internal error: a result could not be masked, so it was not sent",
+	"reconnect; tell the operator if it happens again")
+
+// rowsOf returns how a DataRow of head's result is masked, building an
+// Execute's Result from its portal's description on the first row.
+func (f *inflight) rowsOf(head *awaited) maskStep {
+	if head.result == nil {
+		if head.typ != 'E' {
+			return maskStep{fail: true} // rows before their RowDescription
+		}
+		desc, ok := f.portalCols[head.portal]
+		if !ok || desc == nil {
+			return maskStep{fail: true} // (NoData: no rows were to come)
+		}
+		r, err := f.resultFor(desc, head.mask)
+		if err != nil {
+			return maskStep{fail: true}
+		}
+		head.result = r
+	}
+	if head.result.Refused() {
+		return maskStep{swallow: true}
+	}
+	if !head.result.Active() {
+		return maskStep{}
+	}
+	return maskStep{rows: head.result}
+}
+
+// resultOf builds the Result of the result set a Query's RowDescription
+// starts.
+func (f *inflight) resultOf(head *awaited, raw []byte) maskStep {
+	r, err := f.resultFor(raw, head.mask)
+	if err != nil {
+		return maskStep{fail: true}
+	}
+	head.result = r
+	return maskStep{swallow: r.Refused()}
+}
+
+// resultFor returns the Result for the result set a RowDescription desc
+// describes, masked as m says. A session runs the same statements again
+// and again: when desc, plan and classification are those of the last
+// result set, that Result serves again (results arrive one at a time).
+func (f *inflight) resultFor(desc []byte, m *maskCtx) (*mask.Result, error) {
+	if f.last != nil && f.lastPlan == m.plan && f.lastCls == m.cls && bytes.Equal(f.lastDesc, desc) {
+		f.last.Reset()
+		return f.last, nil
+	}
+	cols, err := mask.ParseRowDescription(nil, desc)
+	if err != nil {
+		return nil, err
+	}
+	r := mask.NewResult(cols, m.cls, m.plan, f.tr)
+	f.last, f.lastPlan, f.lastCls, f.lastDesc = r, m.plan, m.cls, append(f.lastDesc[:0], desc...)
+	return r, nil
+}
+
+// described1 notes what a Describe's answer (RowDescription or NoData)
+// says of a portal.
+func (f *inflight) described1(head *awaited, raw []byte) maskStep {
+	if head.describe == 'P' {
+		var desc []byte // NoData: nil
+		if raw[0] == 'T' {
+			desc = bytes.Clone(raw)
+		}
+		if f.portalCols == nil {
+			f.portalCols = map[string][]byte{}
+		}
+		f.portalCols[head.portal] = desc
+	}
+	return maskStep{swallow: head.internal}
+}
+
+// forwardedDescribe notes a Describe the upstream will answer: the
+// client's, or (internal) dbward's own.
+func (f *inflight) forwardedDescribe(kind byte, name string, internal bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if kind == 'P' {
+		if f.described == nil {
+			f.described = map[string]bool{}
+		}
+		f.described[name] = true
+	}
+	f.queue = append(f.queue, awaited{typ: 'D', describe: kind, portal: name, internal: internal})
+}
+
+// forwardedBind notes a Bind: the portal is new, and undescribed.
+func (f *inflight) forwardedBind(portal string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.described, portal)
+	delete(f.portalCols, portal)
+	f.queue = append(f.queue, awaited{typ: 'B'})
+}
+
+// portalDescribed reports whether a Describe of the portal was sent since
+// its Bind.
+func (f *inflight) portalDescribed(portal string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.described[portal]
+}
+
+// setMask gives the message just forwarded its mask.
+func (f *inflight) setMask(m *maskCtx, portal string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.queue); n > 0 {
+		f.queue[n-1].mask, f.queue[n-1].portal = m, portal
+	}
+}
+
+// appendDescribePortal appends a Describe of a portal.
+func appendDescribePortal(out []byte, portal string) []byte {
+	out = append(out, 'D')
+	out = binary.BigEndian.AppendUint32(out, uint32(4+1+len(portal)+1))
+	out = append(out, 'P')
+	out = append(out, portal...)
+	return append(out, 0)
+}
+
+// maskPlan is the plan of a string's decisions: the strictest of them.
+// A decision's mask normally comes compiled (policy.Options.CompileMask);
+// one that does not is read here, so that no mask is ever ignored.
+func maskPlan(ds []policy.Decision) (*mask.Plan, error) {
+	var buf [4]*mask.Plan
+	plans := buf[:0]
+	for i := range ds {
+		p, ok := ds[i].MaskPlan.(*mask.Plan)
+		if !ok && ds[i].Mask != nil {
+			var err error
+			if p, err = mask.ParsePlan(ds[i].Mask); err != nil {
+				return nil, err
+			}
+		}
+		plans = append(plans, p)
+	}
+	if len(plans) == 1 {
+		return plans[0], nil
+	}
+	return mask.Merge(plans...), nil
+}
+
+// CompileMask is policy.Options.CompileMask for a Server's policy engine.
+func CompileMask(m map[string]any) (any, error) { return mask.ParsePlan(m) }
+
+// errCopyMasked refuses a COPY … TO STDOUT whose rows would need masking:
+// dbward masks result rows, not COPY data.
+func errCopyMasked(table string) *pgError {
+	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+		Message: "dbward: blocked by mask_copy: COPY TO STDOUT of " + table + " would send data your policy masks, and dbward masks query results, not COPY data",
+		Hint:    "SELECT the rows instead (they are masked), or ask for a policy that shows you this data in clear"}
+}
+
+// copyRefusal returns the refusal for a COPY … TO STDOUT among stmts that
+// reads a table with sensitive columns, or reads through functions, or
+// nil when none does.
+func copyRefusal(stmts []analyze.Statement, cls *mask.Classification) *pgError {
+	for i := range stmts {
+		st := &stmts[i]
+		if st.Command != "COPY" {
+			continue
+		}
+		for _, t := range st.Tables {
+			if t.Access == analyze.AccessRead && cls.Sensitive(t.Schema, t.Name) {
+				return errCopyMasked(strings.Trim(t.Schema+"."+t.Name, "."))
+			}
+		}
+		for _, fn := range st.Functions {
+			if !copySafeFunctions[fn] {
+				return errCopyMasked("a query calling " + fn + "()")
+			}
+		}
+	}
+	return nil
+}
+
+// copySafeFunctions are built-in functions that only compute on what the
+// query gives them: a COPY of a query calling others (which might read
+// sensitive tables, or run a query from a string like query_to_xml) is
+// refused for a masked identity.
+var copySafeFunctions = map[string]bool{}
+
+func init() {
+	for _, fn := range strings.Fields(`count sum avg min max bool_and bool_or every stddev variance
+		array_agg string_agg json_agg jsonb_agg json_object_agg jsonb_object_agg
+		generate_series now clock_timestamp statement_timestamp transaction_timestamp timeofday
+		date_trunc date_part extract to_char to_date to_timestamp to_number age make_date make_interval
+		abs round trunc ceil ceiling floor mod power sqrt random sign
+		length char_length octet_length lower upper initcap trim btrim ltrim rtrim lpad rpad substr substring
+		left right replace concat concat_ws format position strpos split_part reverse repeat md5
+		coalesce nullif greatest least row_to_json to_json to_jsonb json_build_object jsonb_build_object
+		json_build_array jsonb_build_array array_length cardinality unnest`) {
+		copySafeFunctions[fn] = true
+	}
+}
+
+// classification loads the datastore's column classification for a plan
+// that may mask; quick never waits: ok false means judge again off the
+// event loop.
+func (ss *session) classification(ctx context.Context, quick bool) (cls *mask.Classification, ok bool, err error) {
+	if cls, ok := ss.catalog.CachedClassification(); ok {
+		return cls, true, nil
+	}
+	if quick {
+		return nil, false, nil
+	}
+	cls, err = ss.catalog.Classification(ctx)
+	return cls, true, err
+}

@@ -1,0 +1,83 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/dbward/dbward/internal/mask"
+)
+
+// columnsSQL lists the columns of every table, view and foreign table
+// outside the system schemas.
+const columnsSQL = `SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind IN ('v', 'm')
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'`
+
+// viewDepsSQL lists the table columns each view reads (through its rewrite
+// rule's dependencies).
+const viewDepsSQL = `SELECT DISTINCT r.ev_class, d.refobjid, d.refobjsubid
+FROM pg_catalog.pg_depend d
+JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+  AND d.refobjsubid > 0 AND d.refobjid <> r.ev_class`
+
+// Classification returns which columns of the datastore hold sensitive
+// data (mask.Classify over its catalog and masking.columns), loading it
+// once and again after Invalidate (DDL).
+func (c *Catalog) Classification(ctx context.Context) (*mask.Classification, error) {
+	if cls, ok := c.CachedClassification(); ok {
+		return cls, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.connect(ctx); err != nil {
+		return nil, err
+	}
+	results, err := c.conn.Exec(ctx, columnsSQL+"; "+viewDepsSQL).ReadAll()
+	if err == nil && len(results) != 2 {
+		err = fmt.Errorf("%d results, want 2", len(results))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the column catalog of %s: %w", c.ds.Name, err)
+	}
+	cols := make([]mask.CatalogColumn, 0, len(results[0].Rows))
+	for _, row := range results[0].Rows {
+		oid, err1 := strconv.ParseUint(string(row[0]), 10, 32)
+		att, err2 := strconv.ParseInt(string(row[1]), 10, 16)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("reading the column catalog of %s: bad row %q", c.ds.Name, row)
+		}
+		cols = append(cols, mask.CatalogColumn{Table: uint32(oid), Attnum: int16(att), Schema: string(row[2]),
+			Rel: string(row[3]), Name: string(row[4]), View: string(row[5]) == "t"})
+	}
+	deps := make([]mask.ViewDependency, 0, len(results[1].Rows))
+	for _, row := range results[1].Rows {
+		view, err1 := strconv.ParseUint(string(row[0]), 10, 32)
+		table, err2 := strconv.ParseUint(string(row[1]), 10, 32)
+		att, err3 := strconv.ParseInt(string(row[2]), 10, 16)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return nil, fmt.Errorf("reading the view dependencies of %s: bad row %q", c.ds.Name, row)
+		}
+		deps = append(deps, mask.ViewDependency{View: uint32(view), Table: uint32(table), Attnum: int16(att)})
+	}
+	cls, err := mask.Classify(cols, deps, c.configured)
+	if err != nil {
+		return nil, fmt.Errorf("masking.columns for %s: %w", c.ds.Name, err)
+	}
+	c.cacheMu.Lock()
+	c.columns = cls
+	c.cacheMu.Unlock()
+	return cls, nil
+}
+
+// CachedClassification is Classification from the cache only: ok is false
+// when the catalog would have to be read. It never waits on the database.
+func (c *Catalog) CachedClassification() (*mask.Classification, bool) {
+	c.cacheMu.RLock()
+	defer c.cacheMu.RUnlock()
+	return c.columns, c.columns != nil
+}
