@@ -139,6 +139,14 @@ func (f *inflight) forwardedBind(portal string) {
 	f.queue = append(f.queue, awaited{typ: 'B'})
 }
 
+// forgetPortal drops what is known of a closed portal.
+func (f *inflight) forgetPortal(portal string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.described, portal)
+	delete(f.portalCols, portal)
+}
+
 // portalDescribed reports whether a Describe of the portal was sent since
 // its Bind.
 func (f *inflight) portalDescribed(portal string) bool {

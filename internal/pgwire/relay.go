@@ -93,6 +93,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			delete(ss.parsed, name)
 		} else if ok && kind == 'P' {
 			delete(ss.portals, name)
+			ss.flight.forgetPortal(name)
 		}
 		ss.flight.forwarded('C', nil)
 	case 'D':
