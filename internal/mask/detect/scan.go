@@ -153,15 +153,20 @@ func NewHint(hint string) Hint {
 	return Hint{f &^ keyOnly}
 }
 
-// Scan appends to dst the sensitive values found in text, in ascending
-// order and not overlapping, and returns dst. Where detectors could claim
-// overlapping values the longer one is kept, and of two as long the more
-// specific (a checksummed national id over a phone number, unless the hint
-// is a phone hint). hint is context such as the column name ("" when
-// none); see NewHint for what it changes.
+// Scan appends to dst the sensitive values found in text and returns dst.
+// hint is context such as the column name ("" when none); see NewHint for
+// what it changes.
 //
-// Scan does not allocate when dst has room for the findings, and never
-// panics, whatever text holds.
+// Findings are in ascending order and do not overlap: scanning goes on
+// after each finding, so a value that would begin inside an earlier one is
+// not reported. Where several detectors match at one position the longest
+// match is kept, and of two as long the more specific: a checksummed
+// national id over a phone number (unless the hint is a phone hint), an
+// IPv4 address over a phone number, a JWT over a bearer token.
+//
+// Scan does not allocate when cap(dst)-len(dst) is at least the number of
+// findings, never panics whatever text holds, takes time linear in
+// len(text), and is safe for concurrent use.
 func Scan(dst []Finding, text []byte, hint string) []Finding {
 	return NewHint(hint).Scan(dst, text)
 }
