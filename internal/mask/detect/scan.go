@@ -8,7 +8,7 @@ const (
 	cUpper
 	cLower
 	cHex   // 0-9 a-f A-F
-	cLocal // an e-mail address's local part: letters, digits, . _ % + -
+	cLocal // an e-mail address's local part: letters, digits, . _ % + -, non-ASCII
 	cB64   // base64 and base64url: letters, digits, + / = - _
 	cLabel // a domain label: letters, digits, -
 
@@ -44,6 +44,9 @@ var charClass = func() (t [256]uint8) {
 		}
 		if c == '_' {
 			k |= cB64
+		}
+		if c >= 0x80 {
+			k |= cLocal // UTF-8 in a local part (RFC 6531)
 		}
 		t[c] = k
 	}
