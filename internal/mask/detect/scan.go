@@ -88,8 +88,9 @@ var startKind = func() (t [256]uint8) {
 }()
 
 // quietWord holds the letters that begin no value when the next letter is
-// lower case, no ':' follows the word (a URL scheme, an IPv6 address) and
-// no secret hint or key is in force (a high-entropy token).
+// lower case, no ':' follows the word (a URL scheme, an IPv6 address), and
+// either no secret hint or key is in force or the word is too short to be
+// a high-entropy token.
 var quietWord = func() (t [256]bool) {
 	for c := range 256 {
 		t[c] = isLetter(byte(c)) && strings.IndexByte("ABXYZbeghprswx", byte(c)) < 0
@@ -291,9 +292,9 @@ func (s *scanner) word(i int) int {
 	for j < len(t) && isAlnum(t[j]) {
 		j++
 	}
-	if quietWord[t[i]] && (j >= len(t) || t[j] != ':') && (j-i < 2 || !isUpper(t[i+1])) &&
-		i >= s.kvEnd && s.flags&(hSecret|hAWS) == 0 && s.awsKeyEnd == 0 {
-		return j // the common case: a word no detector begins with
+	if quietWord[t[i]] && (j >= len(t) || t[j] != ':') && (j-i < 2 || !isUpper(t[i+1])) && i >= s.kvEnd &&
+		((s.flags&(hSecret|hAWS) == 0 && s.awsKeyEnd == 0) || (j-i < 20 && (j == len(t) || charClass[t[j]]&cB64 == 0))) {
+		return j // the common case: a word no detector begins with (nor a token long enough for entropy)
 	}
 	h := s.hintAt(i)
 	var b best
