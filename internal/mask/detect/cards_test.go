@@ -30,16 +30,18 @@ func TestCards(t *testing.T) {
 		// Luhn passes, but no scheme issues the prefix (or the length).
 		tc("1234567812345670"),
 		tc("0000000000000000"),
-		tc("4111111111111111111"),      // Visa prefix, 19 digits, Luhn fails
-		tc("37828224631000"),           // Amex prefix, 14 digits
-		tc("5555555555554444555"),      // a longer number
-		tc("41111111111111110"),        // 17 digits
-		tc("4111.1111.1111.1111"),      // dots are not how cards are written
-		tc("4111 1111 1111 1111 2222"), // a 20-digit spaced number
-		tc("4111-1111-1111-1111-22"),   // dashed number goes on
-		tc("x4111111111111111"),        // inside a word
-		tc("4111111111111111.50"),      // an amount
-		tc("ORD-4111111111111111"),     // the tail of an id
-		tc("41111111 11111111"),        // not grouped as cards are
+		tc("4111111111111111111"),          // Visa prefix, 19 digits, Luhn fails
+		tc("37828224631000"),               // Amex prefix, 14 digits
+		tc("5555555555554444555"),          // a longer number
+		tc("41111111111111110"),            // 17 digits
+		tc("4111.1111.1111.1111"),          // dots are not how cards are written
+		tc("4111 1111 1111 1111 2222"),     // a 20-digit spaced number
+		tc("4111-1111-1111-1111-22"),       // dashed number goes on
+		tc("x4111111111111111"),            // inside a word
+		tc("4111111111111111.50"),          // an amount
+		tc("ORD-4111111111111111"),         // the tail of an id
+		tc("41111111 11111111"),            // not grouped as cards are
+		tc("4111111111111111111111111111"), // a long digit run
+		tc("4111 1111 1111 1111 1111 1111 1111 1111 1"),
 	})
 }

@@ -3,10 +3,10 @@ package detect
 // E-mail addresses and phone numbers.
 
 // email finds the e-mail address around the '@' at i and returns where
-// scanning goes on. The local part (at most 64 bytes of letters, digits
-// and . _ % + -) is read backwards, never into the last finding; the domain
-// needs two or more labels and a top-level domain in ICANN's root zone, so
-// "icon@2x.png" and "user@localhost" are not addresses.
+// scanning goes on. The local part (at most 64 bytes of letters, digits,
+// . _ % + - and UTF-8) is read backwards, never into the last finding; the
+// domain needs two or more labels and a top-level domain in ICANN's root
+// zone, so "icon@2x.png" and "user@localhost" are not addresses.
 func (s *scanner) email(i int) int {
 	t := s.text
 	if i == s.userAt && i > 0 {

@@ -10,6 +10,7 @@ func TestEmail(t *testing.T) {
 		tc(`{"e":"x@y.museum"}`, "email=x@y.museum"),
 		tc("a@b.c.d.example.org,b@example.net", "email=a@b.c.d.example.org", "email=b@example.net"),
 		tc("user%tag@example.com", "email=user%tag@example.com"),
+		tc("José élodie@example.fr", "email=élodie@example.fr"),
 		tc(".dots@example.com", "email=dots@example.com"),
 		tc("xn--bcher-kva@xn--bcher-kva.xn--p1ai", "email=xn--bcher-kva@xn--bcher-kva.xn--p1ai"),
 		tc("icon@2x.png"),        // .png is no top-level domain

@@ -87,19 +87,31 @@ func secretLike(tok []byte) bool {
 	return e >= 0.8*math.Log2(float64(min(len(tok), 64)))
 }
 
-// shannon returns the Shannon entropy of tok's bytes, in bits per byte.
+// shannon returns the Shannon entropy of tok's bytes, in bits per byte:
+// log2(n) - sum(c·log2 c)/n over the counts c of its n bytes.
 func shannon(tok []byte) float64 {
 	var counts [256]uint16
 	for _, c := range tok {
 		counts[c]++
 	}
-	n := float64(len(tok))
-	e := 0.0
+	sum := 0.0
 	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
-			e -= p * math.Log2(p)
+		if c > 1 {
+			if int(c) < len(cLog2c) {
+				sum += cLog2c[c]
+			} else {
+				sum += float64(c) * math.Log2(float64(c))
+			}
 		}
 	}
-	return e
+	n := float64(len(tok))
+	return math.Log2(n) - sum/n
 }
+
+// cLog2c holds c·log2(c) for small counts.
+var cLog2c = func() (t [64]float64) {
+	for c := 1; c < len(t); c++ {
+		t[c] = float64(c) * math.Log2(float64(c))
+	}
+	return t
+}()

@@ -14,6 +14,7 @@ func FuzzScan(f *testing.F) {
 		string(allocText), pemRSA, jwtHS256, "4111 1111 1111 1111", "+1 (415) 555-2671", "::ffff:1.2.3.4",
 		"GB82 WEST 1234 5698 7654 32", "AB 12 34 56 C", "postgres://a:b@c/d", "x@y.z", "$2b$", "-----BEGIN ",
 		"Bearer ", "password=", `{"first_name":"`, "1.2.3.4.5", "\xff\xfe@\x80",
+		"1234567890123456789012345", "4111 1111 1111 1111 1111 1111 1111", "1.2.3.4.5.6.7.8.9",
 	} {
 		f.Add([]byte(s), "")
 		f.Add([]byte(s), "phone")

@@ -8,6 +8,9 @@ package detect
 // name or a postal address marks its whole value ("first_name": "Ada");
 // other keys act as a hint for the detectors at the value's start
 // ("ssn": "123456789", "phone": "5551234567", "api_key": "<high entropy>").
+// An unquoted key before ':' marks a whole value only where it begins an
+// entry (a line, or after '{' ',' ';'), so that prose is not taken for
+// YAML.
 
 // keyValue looks at the ':' or '=' at i and returns where scanning goes on.
 func (s *scanner) keyValue(i int) int {
@@ -29,6 +32,7 @@ func (s *scanner) keyValue(i int) int {
 			ke--
 		}
 	}
+	quotedKey := ke < i && (t[ke] == '"' || t[ke] == '\'' || t[ke] == '\\')
 	ks := ke
 	for ks > 0 && (isAlnum(t[ks-1]) || t[ks-1] == '_' || t[ks-1] == '-' || t[ks-1] == '.') {
 		if ke-ks == 64 {
@@ -36,10 +40,14 @@ func (s *scanner) keyValue(i int) int {
 		}
 		ks--
 	}
-	if ks == ke {
+	if ks == ke || isDigit(t[ks]) {
 		return i + 1
 	}
 	_, f := classify(t[ks:ke])
+	if f&keyOnly != 0 && t[i] == ':' && !quotedKey && !keyStartsEntry(t, ks) {
+		// "Reset your password: click here" is prose, not a key.
+		f &^= keyOnly
+	}
 	if f == 0 {
 		return i + 1
 	}
@@ -79,6 +87,22 @@ func (s *scanner) keyValue(i int) int {
 		s.emit(v, ve, dKeyedAddress)
 	}
 	return ve
+}
+
+// keyStartsEntry reports whether the unquoted key at ks begins an entry,
+// as in YAML or a header block: nothing but white space, '-', '{', '[',
+// ',' or ';' before it on its line.
+func keyStartsEntry(t []byte, ks int) bool {
+	for k := ks - 1; k >= 0 && ks-k <= 64; k-- {
+		switch t[k] {
+		case ' ', '\t', '-':
+		case '\n', '\r', '{', '[', ',', ';':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // valueEnd returns the end of the value at v and whether it is quoted (its

@@ -34,6 +34,15 @@ func TestKeyValues(t *testing.T) {
 		tc("aadhaar: 987654321096", "in_aadhaar=987654321096"),
 		tc(`{"order_id":"123456789","count":"4155552671"}`),
 		tc(`{"dob": "not a date"}`),
+		// Prose is not YAML: an unquoted key marks a whole value only where
+		// it begins an entry. Hints still apply anywhere.
+		tc("Reset your password: click the link"),
+		tc("the first_name: Ada"),
+		tc("db:\n  password: hunter2\n", "password=hunter2"),
+		tc("- password: hunter2", "password=hunter2"),
+		tc("{user: ada, password: hunter2}", "password=hunter2"),
+		tc("Customer phone: 4155552671", "phone=4155552671"),
+		tc("reset with password=hunter2", "password=hunter2"),
 		// Not keys.
 		tc("https://example.com:8080/x"),
 		tc("time 12:30:45, a==b"),

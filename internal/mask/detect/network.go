@@ -53,8 +53,8 @@ func octet(d []byte, at, n int) bool {
 // ipv6At returns the end of the IPv6 address at i, or -1. A candidate is a
 // run of hex digits, ':' and '.' (for an embedded IPv4 address), at most 45
 // bytes, that net/netip parses; a zone (%eth0) or prefix length (/64) after
-// it is not part of the finding. "::" alone, and hex words in mixed case
-// (a Perl or C++ Abc::Def), are not addresses.
+// it is not part of the finding. "::" alone, and names such as Abc::Def
+// or a::b in Perl or C++, are not addresses (see ipv6Shape).
 func ipv6At(t []byte, i int) int {
 	if i > 0 {
 		switch p := t[i-1]; {
@@ -86,13 +86,15 @@ func ipv6At(t []byte, i int) int {
 
 // ipv6Shape reports whether c is written as an IPv6 address: eight groups
 // of one to four hex digits, or fewer with one "::", the last two groups
-// optionally a dotted quad; not "::" alone; hex letters in one case.
+// optionally a dotted quad; not "::" alone; hex letters in one case and
+// at least one decimal digit (so a::b and dead::beef, more likely code
+// than addresses, are not).
 func ipv6Shape(c []byte) bool {
 	if len(c) < 3 {
 		return false
 	}
 	groups, double, i := 0, false, 0
-	var upper, lower bool
+	var upper, lower, digit bool
 	if c[0] == ':' {
 		if c[1] != ':' {
 			return false
@@ -105,7 +107,9 @@ func ipv6Shape(c []byte) bool {
 			switch {
 			case isUpper(c[i]):
 				upper = true
-			case !isDigit(c[i]):
+			case isDigit(c[i]):
+				digit = true
+			default:
 				lower = true
 			}
 			i++
@@ -138,7 +142,7 @@ func ipv6Shape(c []byte) bool {
 			return false
 		}
 	}
-	if upper && lower {
+	if (upper && lower) || !digit {
 		return false
 	}
 	if double {

@@ -20,7 +20,7 @@ type numGroups struct {
 	size [maxGroups]uint8 // digits in each group
 	sep  [maxGroups]byte  // separator after each group (0 after the last)
 	end  [maxGroups]int   // text offset after each group
-	long bool             // the run goes on past maxGroups or maxDigits
+	long bool             // the run goes on past maxGroups or maxDigits (n is at least 1)
 }
 
 // parse reads the groups that start at i.
@@ -28,11 +28,7 @@ func (g *numGroups) parse(t []byte, i int) {
 	*g = numGroups{}
 	for {
 		start := i
-		for i < len(t) && isDigit(t[i]) {
-			if g.nd == maxDigits {
-				g.long = true
-				return
-			}
+		for i < len(t) && isDigit(t[i]) && g.nd < maxDigits {
 			g.d[g.nd] = t[i] - '0'
 			g.nd++
 			i++
@@ -40,6 +36,10 @@ func (g *numGroups) parse(t []byte, i int) {
 		g.size[g.n] = uint8(i - start)
 		g.end[g.n] = i
 		g.n++
+		if i < len(t) && isDigit(t[i]) {
+			g.long = true // the last group is cut short
+			return
+		}
 		if i+1 >= len(t) || !isDigit(t[i+1]) {
 			return
 		}

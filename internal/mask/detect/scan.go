@@ -8,7 +8,7 @@ const (
 	cUpper
 	cLower
 	cHex   // 0-9 a-f A-F
-	cLocal // an e-mail address's local part: letters, digits, . _ % + -
+	cLocal // an e-mail address's local part: letters, digits, . _ % + -, non-ASCII
 	cB64   // base64 and base64url: letters, digits, + / = - _
 	cLabel // a domain label: letters, digits, -
 
@@ -44,6 +44,9 @@ var charClass = func() (t [256]uint8) {
 		}
 		if c == '_' {
 			k |= cB64
+		}
+		if c >= 0x80 {
+			k |= cLocal // UTF-8 in a local part (RFC 6531)
 		}
 		t[c] = k
 	}
@@ -85,8 +88,9 @@ var startKind = func() (t [256]uint8) {
 }()
 
 // quietWord holds the letters that begin no value when the next letter is
-// lower case, no ':' follows the word (a URL scheme, an IPv6 address) and
-// no secret hint or key is in force (a high-entropy token).
+// lower case, no ':' follows the word (a URL scheme, an IPv6 address), and
+// either no secret hint or key is in force or the word is too short to be
+// a high-entropy token.
 var quietWord = func() (t [256]bool) {
 	for c := range 256 {
 		t[c] = isLetter(byte(c)) && strings.IndexByte("ABXYZbeghprswx", byte(c)) < 0
@@ -153,15 +157,20 @@ func NewHint(hint string) Hint {
 	return Hint{f &^ keyOnly}
 }
 
-// Scan appends to dst the sensitive values found in text, in ascending
-// order and not overlapping, and returns dst. Where detectors could claim
-// overlapping values the longer one is kept, and of two as long the more
-// specific (a checksummed national id over a phone number, unless the hint
-// is a phone hint). hint is context such as the column name ("" when
-// none); see NewHint for what it changes.
+// Scan appends to dst the sensitive values found in text and returns dst.
+// hint is context such as the column name ("" when none); see NewHint for
+// what it changes.
 //
-// Scan does not allocate when dst has room for the findings, and never
-// panics, whatever text holds.
+// Findings are in ascending order and do not overlap: scanning goes on
+// after each finding, so a value that would begin inside an earlier one is
+// not reported. Where several detectors match at one position the longest
+// match is kept, and of two as long the more specific: a checksummed
+// national id over a phone number (unless the hint is a phone hint), an
+// IPv4 address over a phone number, a JWT over a bearer token.
+//
+// Scan does not allocate when cap(dst)-len(dst) is at least the number of
+// findings, never panics whatever text holds, takes time linear in
+// len(text), and is safe for concurrent use.
 func Scan(dst []Finding, text []byte, hint string) []Finding {
 	return NewHint(hint).Scan(dst, text)
 }
@@ -283,9 +292,9 @@ func (s *scanner) word(i int) int {
 	for j < len(t) && isAlnum(t[j]) {
 		j++
 	}
-	if quietWord[t[i]] && (j >= len(t) || t[j] != ':') && (j-i < 2 || !isUpper(t[i+1])) &&
-		i >= s.kvEnd && s.flags&(hSecret|hAWS) == 0 && s.awsKeyEnd == 0 {
-		return j // the common case: a word no detector begins with
+	if quietWord[t[i]] && (j >= len(t) || t[j] != ':') && (j-i < 2 || !isUpper(t[i+1])) && i >= s.kvEnd &&
+		((s.flags&(hSecret|hAWS) == 0 && s.awsKeyEnd == 0) || (j-i < 20 && (j == len(t) || charClass[t[j]]&cB64 == 0))) {
+		return j // the common case: a word no detector begins with (nor a token long enough for entropy)
 	}
 	h := s.hintAt(i)
 	var b best

@@ -129,3 +129,15 @@ func TestHighEntropy(t *testing.T) {
 		tch("abcdefghijklmnopqrstuvwxyz", "token"), // no digits
 	})
 }
+
+func TestShannon(t *testing.T) {
+	for s, want := range map[string]float64{"aaaa": 0, "ab": 1, "abcd": 2, "aabb": 1, "0123456789abcdef": 4} {
+		if got := shannon([]byte(s)); got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("shannon(%q) = %v, want %v", s, got, want)
+		}
+	}
+	long := strings.Repeat("ab", 100) // counts beyond the table
+	if got := shannon([]byte(long)); got < 1-1e-9 || got > 1+1e-9 {
+		t.Errorf("shannon(ab×100) = %v, want 1", got)
+	}
+}
