@@ -476,8 +476,8 @@ func (s *scanner) pemEndAfter(from int) int {
 // $scrypt$) and passlib's $pbkdf2-…$.
 func (s *scanner) passwordHash(i int) int {
 	t := s.text
-	if i > 0 && (isAlnum(t[i-1]) || t[i-1] == '$') {
-		return i + 1
+	if i > 0 && (isAlnum(t[i-1]) || strings.IndexByte("$./+-_", t[i-1]) >= 0) {
+		return i + 1 // inside a longer run ('=' and ',' may precede a hash: hash=$2b$…)
 	}
 	e := hashAt(t, i)
 	if e < 0 {
