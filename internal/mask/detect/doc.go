@@ -59,9 +59,9 @@
 // out in order and never overlap.
 //
 // Time is linear in the text. Look-behind is bounded (64 bytes for an
-// e-mail's local part or a key); look-ahead is bounded per format (512
-// bytes for a key's value, 255 for most vendor tokens, 4 KiB for a bearer
-// token), or, for runs that may be long (PEM bodies, entropy tokens, JWT
+// e-mail's local part or a key); look-ahead is bounded per format (64
+// or 512 bytes for a key's value, 255 for most vendor tokens, 4 KiB for a
+// bearer token), or, for runs that may be long (PEM bodies, entropy tokens, JWT
 // parts), read only from where the run begins or remembered once read;
 // TestHugeInputs feeds 1 MiB inputs built to defeat this. Bytes outside
 // ASCII, including invalid UTF-8, separate words (an e-mail's local part
