@@ -56,10 +56,16 @@
 // Where several detectors match at one start the longest wins, and a
 // checksummed id wins a tie with a phone number unless the hint says
 // phone. Each finding starts after the last one ended, so findings come
-// out in order and never overlap, and the scanner never steps back more
-// than a bounded distance (64 bytes for an e-mail's local part), so time
-// is linear in the text (TestHugeInputs). Non-ASCII bytes, including
-// invalid UTF-8, are separators.
+// out in order and never overlap.
+//
+// Time is linear in the text. Look-behind is bounded (64 bytes for an
+// e-mail's local part or a key); look-ahead is bounded per format (64
+// or 512 bytes for a key's value, 255 for most vendor tokens, 4 KiB for a
+// bearer token), or, for runs that may be long (PEM bodies, entropy tokens, JWT
+// parts), read only from where the run begins or remembered once read;
+// TestHugeInputs feeds 1 MiB inputs built to defeat this. Bytes outside
+// ASCII, including invalid UTF-8, separate words (an e-mail's local part
+// may hold them).
 //
 // Scan appends to the caller's slice and keeps all its state on the
 // stack: with room in dst it does not allocate (TestScanDoesNotAllocate),

@@ -62,7 +62,13 @@ func (s *scanner) keyValue(i int) int {
 	if escaped {
 		v++
 	}
-	ve, quoted := valueEnd(t, v, escaped, t[i] == ':' && f&(hName|hAddress) != 0)
+	// A hint needs to reach the values at the start of the value only; a
+	// whole value is read up to 512 bytes.
+	max := 64
+	if f&keyOnly != 0 {
+		max = 512
+	}
+	ve, quoted := valueEnd(t, v, max, escaped, t[i] == ':' && f&(hName|hAddress) != 0)
 	if quoted {
 		v++
 	}
@@ -110,15 +116,15 @@ func keyStartsEntry(t []byte, ks int) bool {
 // was escaped, \", as in JSON inside a JSON string, so that \" closes it
 // too). An unquoted value ends at white space or , ; & } ] ) < > — or,
 // when spaces says so (a name or address after "key:"), at a line break
-// or , ; & } ] ) < >. Values are at most 512 bytes; a longer or
+// or , ; & } ] ) < >. Values are at most max bytes; a longer or
 // unterminated one ends where it was cut.
-func valueEnd(t []byte, v int, escaped, spaces bool) (int, bool) {
+func valueEnd(t []byte, v, max int, escaped, spaces bool) (int, bool) {
 	if v >= len(t) {
 		return v, false
 	}
 	if q := t[v]; q == '"' || q == '\'' {
 		e := v + 1
-		for e < len(t) && e-v < 512 && t[e] != q && t[e] != '\n' {
+		for e < len(t) && e-v < max && t[e] != q && t[e] != '\n' {
 			if t[e] == '\\' {
 				if escaped && e+1 < len(t) && t[e+1] == q {
 					break
@@ -130,7 +136,7 @@ func valueEnd(t []byte, v int, escaped, spaces bool) (int, bool) {
 		return min(e, len(t)), true
 	}
 	e := v
-	for e < len(t) && e-v < 512 {
+	for e < len(t) && e-v < max {
 		c := t[e]
 		if c < ' ' || (c == ' ' && !spaces) || c == ',' || c == ';' || c == '&' || c == '}' || c == ']' ||
 			c == ')' || c == '<' || c == '>' || c == '"' || c == '\'' {

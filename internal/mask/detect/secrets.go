@@ -23,7 +23,7 @@ func (s *scanner) letters(i, j int, h hintFlags, b *best) (next int, ok bool) {
 	case 'A':
 		if e := awsKeyAt(t, i, j); e > 0 {
 			b.consider(e, dAWSAccessKey)
-		} else if hasPrefix(t[i:], "AIza") {
+		} else if hasPrefix(t[i:], "AIza") && !inToken(t, i, "_-") {
 			if e := exactRun(t, i+4, 35, cAlnum, "_-"); e > 0 {
 				b.consider(e, dGCPAPIKey)
 			}
@@ -37,9 +37,9 @@ func (s *scanner) letters(i, j int, h hintFlags, b *best) (next int, ok bool) {
 	case 'x':
 		// Slack: xoxb- (bot), xoxp- (user), xoxa-, xoxo-, xoxr-, xoxs-,
 		// xoxe- and xoxe.xoxp- (refresh), xapp- (app-level).
-		if (hasPrefix(t[i:], "xox") && i+4 < len(t) && strings.IndexByte("abposre", t[i+3]) >= 0 &&
-			(t[i+4] == '-' || t[i+4] == '.')) || hasPrefix(t[i:], "xapp-") {
-			if e := minRun(t, i+5, 10, cAlnum, "-."); e > 0 {
+		if ((hasPrefix(t[i:], "xox") && i+4 < len(t) && strings.IndexByte("abposre", t[i+3]) >= 0 &&
+			(t[i+4] == '-' || t[i+4] == '.')) || hasPrefix(t[i:], "xapp-")) && !inToken(t, i, "-.") {
+			if e := minRun(t, i+5, 10, maxToken, cAlnum, "-."); e > 0 {
 				b.consider(trimDots(t, i, e), dSlackToken)
 			}
 		}
@@ -47,19 +47,19 @@ func (s *scanner) letters(i, j int, h hintFlags, b *best) (next int, ok bool) {
 		s.keyTokens(i, b)
 	case 'w':
 		if hasPrefix(t[i:], "whsec_") { // a Stripe webhook signing secret
-			if e := minRun(t, i+6, 24, cAlnum, ""); e > 0 {
+			if e := minRun(t, i+6, 24, maxToken, cAlnum, ""); e > 0 {
 				b.consider(e, dStripeKey)
 			}
 		}
 	case 'h':
-		if hasPrefix(t[i:], slackHooks) {
+		if hasPrefix(t[i:], slackHooks) && !inToken(t, i, "/_-.") {
 			if e := slackWebhookEnd(t, i+len(slackHooks)); e > 0 {
 				b.consider(e, dSlackWebhook)
 			}
 		}
 	case 'p':
 		// Django's hashers: pbkdf2_sha256$iterations$salt$hash.
-		if hasPrefix(t[i:], "pbkdf2_sha") {
+		if hasPrefix(t[i:], "pbkdf2_sha") && !inToken(t, i, cryptExtra) {
 			if e := cryptEnd(t, i, 40, 3); e > 0 {
 				b.consider(e, dPasswordHash)
 			}
@@ -101,10 +101,20 @@ func runEnd(t []byte, i int, classes uint8, extra string) int {
 	return i
 }
 
-// minRun returns the end of such a run from i if it is at least n long,
+// runEndMax is runEnd looking at most max+1 bytes: a run longer than max
+// ends at i+max+1.
+func runEndMax(t []byte, i, max int, classes uint8, extra string) int {
+	end := min(len(t), i+max+1)
+	for i < end && inRun(t[i], classes, extra) {
+		i++
+	}
+	return i
+}
+
+// minRun returns the end of such a run from i if it is n to max long,
 // else -1.
-func minRun(t []byte, i, n int, classes uint8, extra string) int {
-	if e := runEnd(t, i, classes, extra); e-i >= n {
+func minRun(t []byte, i, n, max int, classes uint8, extra string) int {
+	if e := runEndMax(t, i, max, classes, extra); e-i >= n && e-i <= max {
 		return e
 	}
 	return -1
@@ -113,11 +123,22 @@ func minRun(t []byte, i, n int, classes uint8, extra string) int {
 // exactRun returns the end of such a run from i if it is exactly n long,
 // else -1.
 func exactRun(t []byte, i, n int, classes uint8, extra string) int {
-	if e := runEnd(t, i, classes, extra); e-i == n {
+	if e := runEndMax(t, i, n, classes, extra); e-i == n {
 		return e
 	}
 	return -1
 }
+
+// inToken reports whether the byte before i is one of extra: a token of
+// letters, digits and extra would then begin before i, not at i. Vendor
+// tokens are looked for only where their run of characters begins, which
+// keeps the scan linear ("glpat-glpat-…" is one run, read once).
+func inToken(t []byte, i int, extra string) bool {
+	return i > 0 && strings.IndexByte(extra, t[i-1]) >= 0
+}
+
+// maxToken bounds the vendor tokens' lengths.
+const maxToken = 255
 
 // trimDots drops '.' and '-' that end the run t[i:e] (sentence
 // punctuation after a token).
@@ -161,17 +182,17 @@ func (s *scanner) gitTokens(i int, b *best) {
 	case hasPrefix(t[i:], "gh") && i+4 < len(t) && t[i+3] == '_' && strings.IndexByte("pousr", t[i+2]) >= 0:
 		// ghp_ (personal), gho_ (OAuth), ghu_ (user-to-server), ghs_
 		// (server-to-server), ghr_ (refresh): 36 letters and digits.
-		if e := runEnd(t, i+4, cAlnum, ""); e-i-4 >= 36 && e-i-4 <= 251 {
+		if e := minRun(t, i+4, 36, maxToken-4, cAlnum, ""); e > 0 {
 			b.consider(e, dGitHubToken)
 		}
-	case hasPrefix(t[i:], "github_pat_"): // fine-grained personal access token
-		if e := minRun(t, i+11, 30, cAlnum, "_"); e > 0 {
+	case hasPrefix(t[i:], "github_pat_") && !inToken(t, i, "_"): // fine-grained personal access token
+		if e := minRun(t, i+11, 30, maxToken, cAlnum, "_"); e > 0 {
 			b.consider(e, dGitHubToken)
 		}
-	case hasPrefix(t[i:], "gl"):
+	case hasPrefix(t[i:], "gl") && !inToken(t, i, "_-."):
 		for _, p := range gitlabPrefixes {
 			if hasPrefix(t[i:], p) {
-				if e := minRun(t, i+len(p), 20, cAlnum, "_-."); e > 0 {
+				if e := minRun(t, i+len(p), 20, maxToken, cAlnum, "_-."); e > 0 {
 					b.consider(trimDots(t, i, e), dGitLabToken)
 				}
 				return
@@ -187,20 +208,26 @@ var gitlabPrefixes = []string{"glpat-", "glptt-", "glrt-", "gldt-", "glft-", "gl
 // keyTokens finds Stripe, OpenAI and Anthropic keys at i.
 func (s *scanner) keyTokens(i int, b *best) {
 	t := s.text
+	if inToken(t, i, "_-") {
+		return
+	}
 	switch {
 	case hasPrefix(t[i:], "sk_live_"), hasPrefix(t[i:], "sk_test_"),
 		hasPrefix(t[i:], "rk_live_"), hasPrefix(t[i:], "rk_test_"):
 		// Stripe secret and restricted keys (not pk_, publishable).
-		if e := minRun(t, i+8, 10, cAlnum, ""); e > 0 {
+		if e := minRun(t, i+8, 10, maxToken, cAlnum, ""); e > 0 {
 			b.consider(e, dStripeKey)
 		}
 	case hasPrefix(t[i:], "sk-ant-"):
-		if e := minRun(t, i+7, 32, cAlnum, "_-"); e > 0 {
+		if e := minRun(t, i+7, 32, 2*maxToken, cAlnum, "_-"); e > 0 {
 			b.consider(e, dAnthropicKey)
 		}
 	case hasPrefix(t[i:], "sk-"):
-		e := runEnd(t, i+3, cAlnum, "_-")
+		e := runEndMax(t, i+3, 2*maxToken, cAlnum, "_-")
 		tok := t[i+3 : e]
+		if len(tok) > 2*maxToken {
+			return
+		}
 		switch {
 		case hasPrefix(tok, "proj-"), hasPrefix(tok, "svcacct-"), hasPrefix(tok, "admin-"), hasPrefix(tok, "None-"):
 			if len(tok) >= 28 {
@@ -221,7 +248,7 @@ const slackHooks = "hooks.slack.com/services/"
 // slackWebhookEnd returns the end of a Slack incoming-webhook path that
 // starts at i (T…/B…/secret), or -1.
 func slackWebhookEnd(t []byte, i int) int {
-	if e := runEnd(t, i, cAlnum, "/_-"); e-i >= 20 && bytes.Count(t[i:e], slash) >= 2 {
+	if e := minRun(t, i, 20, maxToken, cAlnum, "/_-"); e > 0 && bytes.Count(t[i:e], slash) >= 2 {
 		return e
 	}
 	return -1
@@ -285,7 +312,7 @@ func (s *scanner) authorization(i, j int) (int, bool) {
 	if ts == j || ts == len(t) {
 		return 0, false
 	}
-	te := runEnd(t, ts, cAlnum, "-._~+/")
+	te := runEndMax(t, ts, 4096, cAlnum, "-._~+/")
 	for te < len(t) && t[te] == '=' {
 		te++
 	}
@@ -357,7 +384,7 @@ func jwtAt(t []byte, i int) int {
 	if i > 0 && (inRun(t[i-1], cAlnum, "-_.")) {
 		return -1
 	}
-	he := runEnd(t, i, cAlnum, "-_")
+	he := runEndMax(t, i, 1024, cAlnum, "-_")
 	if he-i < 16 || he-i > 1024 || he+1 >= len(t) || t[he] != '.' || (he-i)%4 == 1 {
 		return -1
 	}
@@ -449,8 +476,8 @@ func (s *scanner) pemEndAfter(from int) int {
 // $scrypt$) and passlib's $pbkdf2-…$.
 func (s *scanner) passwordHash(i int) int {
 	t := s.text
-	if i > 0 && (isAlnum(t[i-1]) || t[i-1] == '$') {
-		return i + 1
+	if i > 0 && (isAlnum(t[i-1]) || strings.IndexByte("$./+-_", t[i-1]) >= 0) {
+		return i + 1 // inside a longer run ('=' and ',' may precede a hash: hash=$2b$…)
 	}
 	e := hashAt(t, i)
 	if e < 0 {
@@ -481,16 +508,20 @@ func hashAt(t []byte, i int) int {
 	return -1
 }
 
+// cryptExtra is what a hash in modular crypt form holds besides letters
+// and digits.
+const cryptExtra = "$=,./+-_"
+
 // cryptEnd returns the end of a hash in modular crypt form at i: a run of
-// base64 letters, digits, $ = , . / + - of at least minLen bytes with at
+// base64 letters, digits, $ = , . / + - _ of minLen to 512 bytes with at
 // least dollars '$' in it, whose last $-field is 16 or more long. Or -1.
 func cryptEnd(t []byte, i, minLen, dollars int) int {
-	e := runEnd(t, i, cAlnum, "$=,./+-_")
+	e := runEndMax(t, i, 512, cAlnum, cryptExtra)
 	for e > i && (t[e-1] == '.' || t[e-1] == ',') {
 		e--
 	}
 	last := bytes.LastIndexByte(t[i:e], '$')
-	if e-i < minLen || bytes.Count(t[i:e], dollar) < dollars || last < 0 || e-i-last-1 < 16 {
+	if e-i < minLen || e-i > 512 || bytes.Count(t[i:e], dollar) < dollars || last < 0 || e-i-last-1 < 16 {
 		return -1
 	}
 	return e
