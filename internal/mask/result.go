@@ -26,7 +26,7 @@ type action struct {
 	strategy Strategy // for the whole value; Clear: none
 	class    detect.Class
 	scan     bool   // unknown source: mask what the detectors find
-	hint     string // the column's name, lower-case, for the detectors
+	hint     detect.Hint // the column's name, for the detectors
 	typ      uint32
 	format   int16
 }
@@ -44,7 +44,7 @@ func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer) 
 		return r
 	}
 	for i, c := range cols {
-		a := action{typ: c.Type, format: c.Format, hint: strings.ToLower(c.Name)}
+		a := action{typ: c.Type, format: c.Format, hint: detect.NewHint(strings.ToLower(c.Name))}
 		src, known := cls.Source(c)
 		switch {
 		case known && !src.Unknown:
@@ -148,7 +148,7 @@ func (r *Result) value(dst []byte, i int, v []byte) []byte {
 		}
 		dst = out
 	case a.scan:
-		r.findings = detect.Scan(r.findings[:0], v, a.hint)
+		r.findings = a.hint.Scan(r.findings[:0], v)
 		first := -1 // the first finding the plan masks
 		for k := range r.findings {
 			if r.plan.Strategy(r.findings[k].Class, "") != Clear {
