@@ -26,8 +26,8 @@ var forbidden = map[string][]string{
 	// Masking is the last step of the path: it knows values and columns,
 	// never the session, SQL, policy or the database connection.
 	"internal/mask/detect": {"net/http", module + "internal/"},
-	"internal/mask": {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/audit"},
-	"internal/audit": {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
+	"internal/mask":        {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/audit"},
+	"internal/audit":       {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
 }
 
 type pkgInfo struct {

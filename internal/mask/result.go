@@ -25,7 +25,7 @@ type Result struct {
 type action struct {
 	strategy Strategy // for the whole value; Clear: none
 	class    detect.Class
-	scan     bool   // unknown source: mask what the detectors find
+	scan     bool        // unknown source: mask what the detectors find
 	hint     detect.Hint // the column's name, for the detectors
 	typ      uint32
 	format   int16
