@@ -192,27 +192,21 @@ func mayHoldText(typ uint32, format int16) bool {
 	if format == 0 {
 		return true
 	}
-	switch typ {
-	case oidBool, oidInt8, oidInt2, oidInt4, oidOID, oidFloat4, oidFloat8, oidDate, oidTime,
-		oidTimestamp, oidTimestamptz, oidInterval, oidNumeric, oidUUID:
-		return false
-	}
-	return true
+	ty, ok := lookup(typ)
+	return !ok || ty.fam.chars() || ty.fam == famBytea
 }
 
 // textual reports whether part of a value can be replaced by other text
-// and leave a valid value of its type: text types in either format (the
-// binary form of text is its text), JSON, and any type in text format
-// whose text is free-form (unknown types, like citext, count as text).
+// and leave a valid value of its type: character types in either format
+// (the binary form of text is its text; jsonb's starts with a version
+// byte, so only its text form), arrays of them in text format, and types
+// of extensions (citext) in text format.
 func textual(typ uint32, format int16) bool {
-	switch typ {
-	case oidText, oidVarchar, oidBpchar, oidName, oidJSON, oidXML, oidUnknown:
-		return true
-	case oidBool, oidInt8, oidInt2, oidInt4, oidOID, oidFloat4, oidFloat8, oidDate, oidTime,
-		oidTimestamp, oidTimestamptz, oidInterval, oidNumeric, oidUUID, oidInet, oidCIDR, oidMacaddr, oidBytea, oidChar:
-		return false
-	case oidJSONB: // binary: a version byte first; masked whole
-		return format == 0
+	if ty, ok := lookup(typ); ok {
+		return ty.fam.chars() && (ty.fam != famJSONB || format == 0)
 	}
-	return format == 0
+	if elem := elementOf(typ); elem != 0 {
+		return format == 0 && textual(elem, 0)
+	}
+	return format == 0 && typ >= firstNormalOID
 }
