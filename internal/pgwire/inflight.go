@@ -31,8 +31,7 @@ type inflight struct {
 
 	// The last Result built, kept to serve the next result set like it.
 	last     *mask.Result
-	lastPlan *mask.Plan
-	lastCls  *mask.Classification
+	lastMask *maskCtx
 	lastDesc []byte
 }
 

@@ -27,6 +27,19 @@ type maskCtx struct {
 	cls  *mask.Classification
 }
 
+// maskFor returns how results are masked under plan and cls: the same
+// maskCtx as the last statement's when they are the same (they come from
+// cached decisions and a cached classification), so that judging a
+// statement allocates none and resultFor can tell a repeat by pointer.
+// Client side only.
+func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification) *maskCtx {
+	if m := ss.lastMask; m != nil && m.plan == plan && m.cls == cls {
+		return m
+	}
+	ss.lastMask = &maskCtx{plan: plan, cls: cls}
+	return ss.lastMask
+}
+
 // maskStep is what masking does with one upstream message.
 type maskStep struct {
 	rows    *mask.Result // a DataRow: relay it rewritten by this
@@ -87,7 +100,7 @@ func (f *inflight) resultOf(head *awaited, raw []byte) maskStep {
 // and again: when desc, plan and classification are those of the last
 // result set, that Result serves again (results arrive one at a time).
 func (f *inflight) resultFor(desc []byte, m *maskCtx) (*mask.Result, error) {
-	if f.last != nil && f.lastPlan == m.plan && f.lastCls == m.cls && bytes.Equal(f.lastDesc, desc) {
+	if f.last != nil && f.lastMask == m && bytes.Equal(f.lastDesc, desc) {
 		f.last.Reset()
 		return f.last, nil
 	}
@@ -96,7 +109,7 @@ func (f *inflight) resultFor(desc []byte, m *maskCtx) (*mask.Result, error) {
 		return nil, err
 	}
 	r := mask.NewResult(cols, m.cls, m.plan, f.tr)
-	f.last, f.lastPlan, f.lastCls, f.lastDesc = r, m.plan, m.cls, append(f.lastDesc[:0], desc...)
+	f.last, f.lastMask, f.lastDesc = r, m, append(f.lastDesc[:0], desc...)
 	return r, nil
 }
 

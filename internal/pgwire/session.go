@@ -54,6 +54,8 @@ type session struct {
 	// parsed and portals are the extended protocol's prepared statements
 	// and portals, by name: what each Execute runs. Client side only.
 	parsed, portals map[string]*parsedStmt
+	// lastMask is the last statement's masking (maskFor). Client side only.
+	lastMask *maskCtx
 
 	auditID string        // the session's id in the audit trail
 	stmtSeq atomic.Uint64 // the last statement number recorded
