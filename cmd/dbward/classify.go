@@ -72,7 +72,11 @@ func writeProposal(w io.Writer, ds string, samples []upstream.ColumnSample, conf
 			if p.Why != "" {
 				why = " (" + p.Why + ")"
 			}
-			fmt.Fprintf(w, "    # %s: %s   # configured already; proposal: %s%s\n", key, configured[key], orNone(p.Class), why)
+			proposal := string(p.Class)
+			if proposal == "" {
+				proposal = "none"
+			}
+			fmt.Fprintf(w, "    # %s: %s   # configured already; proposal: %s%s\n", key, configured[key], proposal, why)
 		case p.Class == "":
 			continue
 		case p.Class == p.ByName:
@@ -85,11 +89,4 @@ func writeProposal(w io.Writer, ds string, samples []upstream.ColumnSample, conf
 	if found == 0 {
 		fmt.Fprintln(w, "    # nothing sensitive found")
 	}
-}
-
-func orNone(c any) string {
-	if s := fmt.Sprint(c); s != "" {
-		return s
-	}
-	return "none"
 }

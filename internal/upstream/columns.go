@@ -44,15 +44,9 @@ func (c *Catalog) Classification(ctx context.Context) (*mask.Classification, err
 	if err != nil {
 		return nil, fmt.Errorf("reading the column catalog of %s: %w", c.ds.Name, err)
 	}
-	cols := make([]mask.CatalogColumn, 0, len(results[0].Rows))
-	for _, row := range results[0].Rows {
-		oid, err1 := strconv.ParseUint(string(row[0]), 10, 32)
-		att, err2 := strconv.ParseInt(string(row[1]), 10, 16)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("reading the column catalog of %s: bad row %q", c.ds.Name, row)
-		}
-		cols = append(cols, mask.CatalogColumn{Table: uint32(oid), Attnum: int16(att), Schema: string(row[2]),
-			Rel: string(row[3]), Name: string(row[4]), View: string(row[5]) == "t"})
+	cols, err := catalogColumns(results[0].Rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading the column catalog of %s: %w", c.ds.Name, err)
 	}
 	deps := make([]mask.ViewDependency, 0, len(results[1].Rows))
 	for _, row := range results[1].Rows {
@@ -80,4 +74,19 @@ func (c *Catalog) CachedClassification() (*mask.Classification, bool) {
 	c.cacheMu.RLock()
 	defer c.cacheMu.RUnlock()
 	return c.columns, c.columns != nil
+}
+
+// catalogColumns reads the rows of columnsSQL.
+func catalogColumns(rows [][][]byte) ([]mask.CatalogColumn, error) {
+	cols := make([]mask.CatalogColumn, 0, len(rows))
+	for _, row := range rows {
+		oid, err1 := strconv.ParseUint(string(row[0]), 10, 32)
+		att, err2 := strconv.ParseInt(string(row[1]), 10, 16)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("bad row %q", row)
+		}
+		cols = append(cols, mask.CatalogColumn{Table: uint32(oid), Attnum: int16(att), Schema: string(row[2]),
+			Rel: string(row[3]), Name: string(row[4]), View: string(row[5]) == "t"})
+	}
+	return cols, nil
 }

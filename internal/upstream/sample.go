@@ -28,9 +28,13 @@ func (c *Catalog) Sample(ctx context.Context, n int) ([]ColumnSample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the column catalog of %s: %w", c.ds.Name, err)
 	}
-	var out []ColumnSample
-	for _, row := range results[0].Rows {
-		out = append(out, ColumnSample{Column: mask.CatalogColumn{Schema: string(row[2]), Rel: string(row[3]), Name: string(row[4])}})
+	cols, err := catalogColumns(results[0].Rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading the column catalog of %s: %w", c.ds.Name, err)
+	}
+	out := make([]ColumnSample, len(cols))
+	for i, col := range cols {
+		out[i].Column = col
 	}
 	if err := c.conn.Exec(ctx, "BEGIN READ ONLY").Close(); err != nil {
 		return nil, err
