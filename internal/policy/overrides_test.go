@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -203,5 +204,32 @@ rules.audited := {"action": "allow", "mask": {"public.ledger.iban": "redact"}} i
 	}
 	if d := decide(t, e, alice, dev, stmt(analyze.KindUpdate, []string{"UPDATE"}, tables(write("orders")))); d.Action != Allow || d.Rule != "audited" {
 		t.Fatalf("got %+v", d)
+	}
+}
+
+// The README's example of replacing the built-in mask works as it says:
+// analysts see emails in clear and only the last digits of cards; others
+// keep the built-in mask.
+func TestReadmeMaskExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example string
+	for _, block := range strings.Split(string(readme), "```rego\n")[1:] {
+		if block = block[:strings.Index(block, "```")]; strings.Contains(block, "masks.mask_sensitive") {
+			example = block
+		}
+	}
+	if example == "" {
+		t.Fatal("the README has no rego example replacing masks.mask_sensitive")
+	}
+	e := newEngine(t, example)
+	st := stmt(analyze.KindSelect, []string{"SELECT"})
+	if m := decide(t, e, bob, prod, st).Mask; m["email"] != "clear" || m["card_number"] != "partial" {
+		t.Errorf("analyst's mask: %v", m)
+	}
+	if m := decide(t, e, claude, prod, st).Mask; m["email"] != "partial" || m["national_id"] != "redact" {
+		t.Errorf("agent's mask: %v", m)
 	}
 }
