@@ -3,15 +3,21 @@ package pgwire_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/dbward/dbward/internal/config"
 )
 
 // Sensitive values of the masking tests' table: none of them may reach a
@@ -190,6 +196,11 @@ func TestMaskingPsql(t *testing.T) {
 		t.Errorf("COPY people TO STDOUT: %v\n%s", err, out)
 	}
 	noneHeld(t, "psql COPY", []byte(out))
+	// A function may read what the COPY's text does not name.
+	if out, err = run("COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT"); err == nil || !strings.Contains(out, "mask_copy") {
+		t.Errorf("COPY of query_to_xml: %v\n%s", err, out)
+	}
+	noneHeld(t, "psql COPY query_to_xml", []byte(out))
 	if out, err = run("COPY (SELECT 1 AS one) TO STDOUT"); err != nil || strings.TrimSpace(out) != "1" {
 		t.Errorf("COPY of nothing sensitive: %v\n%s", err, out)
 	}
@@ -233,4 +244,34 @@ func TestMaskingUndescribedPortal(t *testing.T) {
 		t.Errorf("messages %v, want %s", got, want)
 	}
 	noneHeld(t, "undescribed portal", rec.bytes())
+}
+
+// A mask with "unknown": "refuse" refuses results with a column whose
+// source dbward cannot trace; traced columns are masked as usual, and the
+// session goes on.
+func TestMaskingRefusesUnknownSources(t *testing.T) {
+	dir := t.TempDir()
+	policy := "package dbward\n\nmasks.mask_sensitive := {\"*\": \"redact\", \"unknown\": \"refuse\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, "strict.rego"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := startProxy(t, func(c *config.Config) { c.Policy.Paths = []string{dir} })
+	resetDB(t, e.pg, "shop_prod")
+	if err := e.pg.Exec(context.Background(), "shop_prod", "SET ROLE dbward_svc;"+maskingSchema); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
+		c, rec := e.recordedConn(t, agent, agentToken, "shop")
+		var s string
+		err := c.QueryRow(ctx, "SELECT lower(email) FROM people WHERE id = 1", mode).Scan(&s)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" || !strings.Contains(pe.Message, "mask_unknown_source") {
+			t.Errorf("%v: expression over email: %q, %v", mode, s, err)
+		}
+		if err := c.QueryRow(ctx, "SELECT email FROM people WHERE id = 1", mode).Scan(&s); err != nil || s != "****" {
+			t.Errorf("%v: a traced column: %q, %v", mode, s, err)
+		}
+		noneHeld(t, mode.String(), rec.bytes())
+	}
 }
