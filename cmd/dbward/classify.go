@@ -23,7 +23,14 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	cfg, err := config.Load(*cfgPath, nil)
+	// Only the sampled datastore's password is needed: the identities'
+	// tokens and other datastores' passwords need not be at hand.
+	cfg, err := config.Load(*cfgPath, func(k string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return "unset"
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbward: %v\n", err)
 		return exitUsage
@@ -31,6 +38,10 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 	ds, ok := cfg.Datastore(*dsName)
 	if !ok || *rows < 1 {
 		fmt.Fprintf(stderr, "dbward classify: --datastore must name a configured datastore (got %q) and --sample be at least 1\n", *dsName)
+		return exitUsage
+	}
+	if env := ds.Upstream.PasswordEnv; env != "" && os.Getenv(env) == "" {
+		fmt.Fprintf(stderr, "dbward classify: environment variable %s is empty or unset: export %s's upstream password there\n", env, ds.Name)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

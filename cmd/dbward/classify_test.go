@@ -66,4 +66,9 @@ masking:
 	if code := run([]string{"classify", "--config", cfg, "--datastore", "nope"}, &out, &errb); code != exitUsage {
 		t.Errorf("unknown datastore: exit %d", code)
 	}
+	t.Setenv("CLASSIFY_PW", "")
+	errb.Reset()
+	if code := run([]string{"classify", "--config", cfg, "--datastore", "crm"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "CLASSIFY_PW is empty or unset") {
+		t.Errorf("password unset: exit %d, %s", code, &errb)
+	}
 }
