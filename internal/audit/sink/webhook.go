@@ -6,7 +6,8 @@
 // sequence number of the first record the far end has not acknowledged,
 // and after a failure, an outage or a restart it resumes from there.
 // Delivery is at least once: a crash between the far end's 2xx and the
-// cursor's update sends that batch again; every record carries its unique
+// cursor's update sends that batch again (a clean stop waits a few seconds
+// for the batch in flight); every record carries its unique
 // "id" for the receiver to drop repeats.
 package sink
 
@@ -56,7 +57,7 @@ func (w *Webhook) Run(ctx context.Context) error {
 	for {
 		body, n, last, err := w.batch(ctx, next)
 		if err == nil && n > 0 {
-			err = w.post(ctx, body)
+			err = w.postLingering(ctx, body)
 			if err == nil {
 				next = last + 1
 				err = w.saveCursor(next)
@@ -131,6 +132,24 @@ func (w *Webhook) encode(seq uint64, event []byte) ([]byte, error) {
 		return nil, errors.New("not a JSON object")
 	}
 	return append([]byte(`{"seq":`+strconv.FormatUint(seq, 10)+`,`), event[1:]...), nil
+}
+
+// stopGrace is how long a batch in flight when Run is stopped may still
+// take to be acknowledged: a clean stop then records the far end's 2xx
+// instead of sending the batch again on the next start.
+const stopGrace = 5 * time.Second
+
+// postLingering is post, outliving ctx by up to stopGrace.
+func (w *Webhook) postLingering(ctx context.Context, body []byte) error {
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	linger := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(stopGrace, cancel)
+		<-pctx.Done()
+		t.Stop()
+	})
+	defer linger()
+	return w.post(pctx, body)
 }
 
 func (w *Webhook) post(ctx context.Context, body []byte) error {
