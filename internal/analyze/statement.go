@@ -1,5 +1,7 @@
 package analyze
 
+import "github.com/dbward/dbward/internal/lineage"
+
 // Kind is the effective kind of a statement: what it will do when it runs,
 // not its outer form. A DO block that drops a table is KindDDL; EXPLAIN
 // ANALYZE DELETE is KindDelete; a data-modifying CTE is the kind of its most
@@ -71,6 +73,10 @@ type Statement struct {
 	Dynamic     bool     `json:"dynamic"`     // contains SQL whose text is only known at run time
 	Fingerprint string   `json:"fingerprint"` // pg_query fingerprint, 16 hex digits ("" when unparsed)
 	ParseError  string   `json:"parse_error,omitempty"`
+
+	// Lineage is where the result's columns come from, for masking
+	// (nil: the statement returns no rows dbward can trace).
+	Lineage *lineage.Query `json:"-"`
 
 	// Prepare is the name a SQL-level PREPARE defines (its facts are those of
 	// the prepared body); Execute is the name a SQL-level EXECUTE runs. The

@@ -1,7 +1,10 @@
 package mask
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/dbward/dbward/internal/lineage"
 
 	"github.com/dbward/dbward/internal/mask/detect"
 )
@@ -37,23 +40,35 @@ type colKey struct {
 	attnum int16
 }
 
+// relation is one table or view of the catalog, for lineage's names.
+type relation struct {
+	table uint32
+	view  bool
+	cols  []colKey // in attnum order, as a `*` lists them
+	names map[string]colKey
+}
+
 // Classification says which columns of one datastore hold what, by table
-// OID and attribute number (as RowDescription names them) and by name.
-// It is built once per catalog load and then only read.
+// OID and attribute number (as RowDescription names them) and by name
+// (as lineage does). It is built once per catalog load and then only read.
 type Classification struct {
 	cols   map[colKey]Source
-	tables map[string]bool // "schema.table" and "table" of relations with a sensitive (or unknown) column
+	rels   map[string][]*relation // by "schema.rel" and by "rel" (every schema's)
+	tables map[string]bool        // "schema.table" and "table" of relations with a sensitive (or unknown) column
 }
 
 // Classify builds a datastore's Classification from its catalog: each
 // column's class is the one configured for it (configured: "schema.table.column"
 // → class name, "none" for a column known not to be sensitive), else the one
 // its name suggests (detect.ClassOfName). A view's column not classified so
-// is tied to a same-named classified column the view reads; failing that,
-// it is Unknown when the view reads any classified column.
-func Classify(cols []CatalogColumn, deps []ViewDependency, configured map[string]string) (*Classification, error) {
-	c := &Classification{cols: make(map[colKey]Source, len(cols)), tables: map[string]bool{}}
+// takes the class of what its definition computes it from (views: a view's
+// OID → the lineage of its definition); for a view without one, it is tied
+// to a same-named classified column the view reads (deps), and failing
+// that, it is Unknown when the view reads any classified column.
+func Classify(cols []CatalogColumn, deps []ViewDependency, views map[uint32]*lineage.Query, configured map[string]string) (*Classification, error) {
+	c := &Classification{cols: make(map[colKey]Source, len(cols)), rels: map[string][]*relation{}, tables: map[string]bool{}}
 	names := map[colKey]string{}
+	byOID := map[uint32]*relation{}
 	for _, col := range cols {
 		qual := strings.ToLower(col.Schema + "." + col.Rel + "." + col.Name)
 		src := Source{Column: qual}
@@ -71,35 +86,31 @@ func Classify(cols []CatalogColumn, deps []ViewDependency, configured map[string
 		k := colKey{col.Table, col.Attnum}
 		c.cols[k] = src
 		names[k] = strings.ToLower(col.Name)
+		r := byOID[col.Table]
+		if r == nil {
+			r = &relation{table: col.Table, view: col.View, names: map[string]colKey{}}
+			byOID[col.Table] = r
+			schema, rel := strings.ToLower(col.Schema), strings.ToLower(col.Rel)
+			c.rels[schema+"."+rel] = append(c.rels[schema+"."+rel], r)
+			c.rels[rel] = append(c.rels[rel], r)
+		}
+		r.cols = append(r.cols, k)
+		r.names[names[k]] = k
+	}
+	for _, r := range byOID {
+		slices.SortFunc(r.cols, func(a, b colKey) int { return int(a.attnum) - int(b.attnum) })
 	}
 	// Views: what they read, by view.
 	reads := map[uint32][]colKey{}
 	for _, d := range deps {
 		reads[d.View] = append(reads[d.View], colKey{d.Table, d.Attnum})
 	}
-	for _, col := range cols {
-		k := colKey{col.Table, col.Attnum}
-		src := c.cols[k]
-		if !col.View || src.Class != "" {
-			continue
+	v := viewClassifier{c: c, byOID: byOID, views: views, reads: reads, names: names,
+		configured: configured, done: map[uint32]bool{}}
+	for _, r := range byOID {
+		if r.view {
+			v.classify(r)
 		}
-		if _, configured := configured[src.Column]; configured {
-			continue
-		}
-		sensitive := false
-		for _, r := range reads[col.Table] {
-			base := c.cols[r]
-			if base.Class == "" {
-				continue
-			}
-			sensitive = true
-			if names[r] == names[k] {
-				src.Class = base.Class
-				break
-			}
-		}
-		src.Unknown = src.Class == "" && sensitive
-		c.cols[k] = src
 	}
 	for _, col := range cols {
 		if src := c.cols[colKey{col.Table, col.Attnum}]; src.Class != "" || src.Unknown {
@@ -108,6 +119,66 @@ func Classify(cols []CatalogColumn, deps []ViewDependency, configured map[string
 		}
 	}
 	return c, nil
+}
+
+// viewClassifier classifies views' columns, each view once, the views a
+// view reads first.
+type viewClassifier struct {
+	c          *Classification
+	byOID      map[uint32]*relation
+	views      map[uint32]*lineage.Query
+	reads      map[uint32][]colKey
+	names      map[colKey]string
+	configured map[string]string
+	done       map[uint32]bool
+}
+
+func (v *viewClassifier) classify(r *relation) {
+	if v.done[r.table] {
+		return
+	}
+	v.done[r.table] = true // (set first: a cycle, which PostgreSQL forbids, ends here)
+	for _, k := range v.reads[r.table] {
+		if base := v.byOID[k.table]; base != nil && base.view {
+			v.classify(base)
+		}
+	}
+	traced := v.c.trace(v.views[r.table], len(r.cols), func(rel *relation) {
+		if rel.view {
+			v.classify(rel)
+		}
+	})
+	for i, k := range r.cols {
+		src := v.c.cols[k]
+		if _, configured := v.configured[src.Column]; configured || src.Class != "" {
+			continue
+		}
+		if traced != nil {
+			d := traced[i]
+			src.Unknown = !d.known
+			if d.known {
+				if s, ok := mostSensitive(d.sources); ok {
+					src.Class = s.Class
+				}
+			}
+			v.c.cols[k] = src
+			continue
+		}
+		sensitive := false
+		for _, rd := range v.reads[r.table] {
+			base := v.c.cols[rd]
+			if base.Class == "" && !base.Unknown {
+				continue
+			}
+			sensitive = true
+			if v.names[rd] == v.names[k] && !base.Unknown {
+				src.Class = base.Class
+				break
+			}
+		}
+		src.Unknown = src.Class == "" && sensitive
+		v.c.cols[k] = src
+	}
 }
 
 // Source returns what a result column comes from; ok is false when the

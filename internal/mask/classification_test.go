@@ -21,7 +21,7 @@ func TestClassify(t *testing.T) {
 		{Table: 30, Attnum: 1, Schema: "public", Rel: "ids", Name: "id", View: true},
 	}
 	deps := []ViewDependency{{View: 20, Table: 10, Attnum: 1}, {View: 20, Table: 10, Attnum: 2}, {View: 30, Table: 10, Attnum: 1}}
-	cls, err := Classify(cols, deps, map[string]string{"public.people.tax_ref": "national_id", "public.people.phone": "none"})
+	cls, err := Classify(cols, deps, nil, map[string]string{"public.people.tax_ref": "national_id", "public.people.phone": "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestClassify(t *testing.T) {
 	if !cls.Sensitive("public", "people") || !cls.Sensitive("", "contacts") || cls.Sensitive("", "ids") {
 		t.Error("Sensitive is wrong")
 	}
-	if _, err := Classify(cols, nil, map[string]string{"public.people.id": "shoe_size"}); err == nil {
+	if _, err := Classify(cols, nil, nil, map[string]string{"public.people.id": "shoe_size"}); err == nil {
 		t.Error("an unknown configured classification was accepted")
 	}
 }

@@ -149,6 +149,25 @@ func (p *Plan) Strategy(c detect.Class, col string) Strategy {
 	return Clear
 }
 
+// strictestSource returns, of the sources a computed column reads, the
+// one the plan masks most strictly (the most sensitive one when the plan
+// masks none of them): the column is masked as that one is.
+func (p *Plan) strictestSource(sources []Source) Source {
+	best, found := Source{}, false
+	for _, s := range sources {
+		if s.Class == "" && p.Strategy("", s.Column) == Clear {
+			continue
+		}
+		if !found || strictness[p.Strategy(s.Class, s.Column)] > strictness[p.Strategy(best.Class, best.Column)] {
+			best, found = s, true
+		}
+	}
+	if !found {
+		best, _ = mostSensitive(sources)
+	}
+	return best
+}
+
 // strictness orders strategies by how little of a value they let through.
 var strictness = map[Strategy]int{Clear: 0, Partial: 1, Fake: 2, Token: 3, Hash: 4, Redact: 5, Nullify: 6}
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strings"
 
+	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/mask/detect"
 )
 
@@ -19,6 +20,7 @@ type Result struct {
 	maskedBy []bool // per column: some value was masked
 	findings []detect.Finding
 	scratch  []byte
+	jsonBuf  []byte
 }
 
 // action is what happens to one column's values.
@@ -27,25 +29,43 @@ type action struct {
 	class    detect.Class
 	scan     bool        // unknown source: mask what the detectors find
 	hint     detect.Hint // the column's name, for the detectors
+	json     *jsonKeys   // JSON computed from several columns: masked key by key, or else whole by strategy
 	typ      uint32
 	format   int16
 }
 
 // NewResult decides, per column, how plan masks it: a column whose source
 // the classification knows gets its class's strategy, or if it has no
-// class, its content is scanned by the detectors; any other column (an
-// expression, a view column over sensitive data, a table created since
-// the classification was loaded) is scanned too, or refuses the result if
-// the plan says so. With an inactive plan the
+// class, its content is scanned by the detectors. A column PostgreSQL
+// names no source for (an expression, a function, a set operation) is
+// traced through the statement's lineage (q, may be nil): computed from
+// classified columns, it gets the strictest of their strategies; from
+// unclassified ones only, it is scanned. Any other column (one lineage
+// cannot trace, a view column over sensitive data of unknown source, a
+// table created since the classification was loaded) is scanned too, or
+// refuses the result if the plan says so. With an inactive plan the
 // Result does nothing.
-func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer) *Result {
+func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query) *Result {
 	r := &Result{tr: tr, plan: plan, cols: make([]action, len(cols)), maskedBy: make([]bool, len(cols))}
 	if !plan.Active() {
 		return r
 	}
+	var traced []derivation
+	for _, c := range cols {
+		if c.Table == 0 {
+			traced = cls.trace(q, len(cols), nil)
+			break
+		}
+	}
 	for i, c := range cols {
 		a := action{typ: c.Type, format: c.Format, hint: detect.NewHint(strings.ToLower(c.Name))}
 		src, known := cls.Source(c)
+		if !known && c.Table == 0 && traced != nil && traced[i].known {
+			src, known = plan.strictestSource(traced[i].sources), true
+			if isJSON(c.Type) && len(traced[i].sources) > 1 {
+				a.json = jsonKeysFor(plan, traced[i].sources)
+			}
+		}
 		switch {
 		case known && !src.Unknown:
 			a.class = src.Class
@@ -53,7 +73,7 @@ func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer) 
 			// Free text holds what no classification foresaw (a card
 			// number in a support ticket): scanned too. Numbers and
 			// dates of a known, unclassified column are left alone.
-			a.scan = src.Class == "" && a.strategy == Clear && textual(c.Type, c.Format)
+			a.scan = src.Class == "" && a.strategy == Clear && textual(c.Type, c.Format) || a.json != nil
 		case plan.RefusesUnknown():
 			r.refused = true
 		default:
@@ -139,9 +159,16 @@ func (r *Result) value(dst []byte, i int, v []byte) []byte {
 	a := &r.cols[i]
 	at := len(dst)
 	dst = append(dst, 0, 0, 0, 0)
+	strategy := a.strategy
+	if a.json != nil {
+		if masked, ok := r.jsonValue(v, a); ok {
+			v, strategy = masked, Clear // (and scanned below)
+			r.maskedBy[i] = true
+		}
+	}
 	switch {
-	case a.strategy != Clear:
-		out, null, err := r.tr.Value(dst, v, a.typ, a.format, a.class, a.strategy)
+	case strategy != Clear:
+		out, null, err := r.tr.Value(dst, v, a.typ, a.format, a.class, strategy)
 		r.maskedBy[i] = true
 		if null || err != nil { // (a value that is not of its type is not passed on either)
 			return binary.BigEndian.AppendUint32(dst[:at], 0xFFFFFFFF)
@@ -179,6 +206,24 @@ func (r *Result) value(dst []byte, i int, v []byte) []byte {
 	binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
 	return dst
 }
+
+// jsonValue masks a JSON value key by key (jsonb's binary form is its
+// text after a version byte); ok is false when that cannot be done.
+func (r *Result) jsonValue(v []byte, a *action) ([]byte, bool) {
+	r.jsonBuf = r.jsonBuf[:0]
+	if a.format == 1 {
+		if a.typ != oidJSONB || len(v) == 0 || v[0] != 1 {
+			return nil, false
+		}
+		r.jsonBuf, v = append(r.jsonBuf, 1), v[1:]
+	}
+	out, ok := r.maskJSON(r.jsonBuf, v, a.json)
+	r.jsonBuf = out
+	return out, ok
+}
+
+// isJSON reports whether a type is json or jsonb.
+func isJSON(typ uint32) bool { return typ == oidJSON || typ == oidJSONB }
 
 // strategyFor is the plan's strategy for what the detectors found (a
 // method value made once, so Spans costs no allocation).

@@ -44,7 +44,7 @@ func testResult(t testing.TB, plan map[string]any) *Result {
 		{Table: 10, Attnum: 1, Schema: "public", Rel: "people", Name: "id"},
 		{Table: 10, Attnum: 2, Schema: "public", Rel: "people", Name: "email"},
 		{Table: 10, Attnum: 3, Schema: "public", Rel: "people", Name: "notes"},
-	}, nil, nil)
+	}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func testResult(t testing.TB, plan map[string]any) *Result {
 		{Name: "notes", Table: 10, Attnum: 3, Type: oidText},
 		{Name: "lower", Type: oidText},
 	}
-	return NewResult(cols, cls, p, testTransformer(t))
+	return NewResult(cols, cls, p, testTransformer(t), nil)
 }
 
 func TestResultRow(t *testing.T) {
@@ -181,11 +181,11 @@ func BenchmarkResultRowPage(b *testing.B) {
 		{Table: 10, Attnum: 4, Schema: "public", Rel: "customers", Name: "phone"},
 		{Table: 10, Attnum: 5, Schema: "public", Rel: "customers", Name: "card_number"},
 		{Table: 10, Attnum: 6, Schema: "public", Rel: "customers", Name: "notes"},
-	}, nil, nil)
+	}, nil, nil, nil)
 	p, _ := ParsePlan(map[string]any{"email": "partial", "phone": "partial", "card_number": "partial", "person_name": "partial", "*": "redact", "unknown": "scan"})
 	cols := []Column{{Name: "id", Table: 10, Attnum: 1, Type: 23}, {Name: "full_name", Table: 10, Attnum: 2, Type: 25}, {Name: "email", Table: 10, Attnum: 3, Type: 25},
 		{Name: "phone", Table: 10, Attnum: 4, Type: 25}, {Name: "card_number", Table: 10, Attnum: 5, Type: 25}, {Name: "notes", Table: 10, Attnum: 6, Type: 25}}
-	r := NewResult(cols, cls, p, testTransformer(b))
+	r := NewResult(cols, cls, p, testTransformer(b), nil)
 	in := dataRow([]byte("12345"), []byte("Customer 12345"), []byte("customer12345@example.com"), []byte("+1 415 555 2345"), []byte("4111 1111 1111 1111"), []byte("delivered to the front door, order 12345"))
 	dst := make([]byte, 0, 4096)
 	b.ReportAllocs()

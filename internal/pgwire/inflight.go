@@ -32,6 +32,7 @@ type inflight struct {
 	// The last Result built, kept to serve the next result set like it.
 	last     *mask.Result
 	lastMask *maskCtx
+	lastStmt int
 	lastDesc []byte
 }
 
@@ -40,6 +41,7 @@ type awaited struct {
 	typ   byte       // the client message: 'Q', 'P', 'B', 'D', 'E', 'C', 'S'
 	seqs  []recorded // the audit records of what it runs: 'Q' its statements, 'E' one
 	next  int        // 'Q': how many of seqs have completed
+	stmt  int        // 'Q': how many of its statements have completed
 	rows  int64      // rows returned so far by the statement now running
 	start int64      // when it was forwarded or the previous statement ended (ns)
 
@@ -161,6 +163,7 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (o
 	}
 	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start, masked: head.result.MaskedColumns()}
 	head.result = nil
+	head.stmt++
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n
 	}

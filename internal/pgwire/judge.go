@@ -121,7 +121,7 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 				v.refusal = perr
 				return v, true
 			}
-			v.mask = ss.maskFor(plan, cls)
+			v.mask = ss.maskFor(plan, cls, stmts)
 		}
 		ss.remember(stmts)
 		return v, true

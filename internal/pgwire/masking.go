@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/policy"
 )
@@ -25,19 +26,46 @@ import (
 type maskCtx struct {
 	plan *mask.Plan
 	cls  *mask.Classification
+	// lineage of each statement's result, in the order of the string
+	// (an Execute's: one).
+	lineage []*lineage.Query
 }
 
-// maskFor returns how results are masked under plan and cls: the same
-// maskCtx as the last statement's when they are the same (they come from
-// cached decisions and a cached classification), so that judging a
-// statement allocates none and resultFor can tell a repeat by pointer.
-// Client side only.
-func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification) *maskCtx {
-	if m := ss.lastMask; m != nil && m.plan == plan && m.cls == cls {
+// lineageOf is the lineage of the result of the string's i-th statement.
+func (m *maskCtx) lineageOf(i int) *lineage.Query {
+	if i < len(m.lineage) {
+		return m.lineage[i]
+	}
+	return nil
+}
+
+// maskFor returns how the results of stmts are masked under plan and cls:
+// the same maskCtx as the last statement's when they are the same (they
+// come from cached decisions, analyses and classification), so that
+// judging a statement allocates none and resultFor can tell a repeat by
+// pointer. Client side only.
+func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification, stmts []analyze.Statement) *maskCtx {
+	if m := ss.lastMask; m != nil && m.plan == plan && m.cls == cls && sameLineage(m.lineage, stmts) {
 		return m
 	}
-	ss.lastMask = &maskCtx{plan: plan, cls: cls}
-	return ss.lastMask
+	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts))}
+	for i := range stmts {
+		m.lineage[i] = stmts[i].Lineage
+	}
+	ss.lastMask = m
+	return m
+}
+
+func sameLineage(l []*lineage.Query, stmts []analyze.Statement) bool {
+	if len(l) != len(stmts) {
+		return false
+	}
+	for i := range stmts {
+		if l[i] != stmts[i].Lineage {
+			return false
+		}
+	}
+	return true
 }
 
 // maskStep is what masking does with one upstream message.
@@ -69,7 +97,7 @@ func (f *inflight) rowsOf(head *awaited) maskStep {
 		if !ok || desc == nil {
 			return maskStep{fail: true} // (NoData: no rows were to come)
 		}
-		r, err := f.resultFor(desc, head.mask)
+		r, err := f.resultFor(desc, head.mask, 0)
 		if err != nil {
 			return maskStep{fail: true}
 		}
@@ -87,7 +115,7 @@ func (f *inflight) rowsOf(head *awaited) maskStep {
 // resultOf builds the Result of the result set a Query's RowDescription
 // starts.
 func (f *inflight) resultOf(head *awaited, raw []byte) maskStep {
-	r, err := f.resultFor(raw, head.mask)
+	r, err := f.resultFor(raw, head.mask, head.stmt)
 	if err != nil {
 		return maskStep{fail: true}
 	}
@@ -96,11 +124,12 @@ func (f *inflight) resultOf(head *awaited, raw []byte) maskStep {
 }
 
 // resultFor returns the Result for the result set a RowDescription desc
-// describes, masked as m says. A session runs the same statements again
-// and again: when desc, plan and classification are those of the last
-// result set, that Result serves again (results arrive one at a time).
-func (f *inflight) resultFor(desc []byte, m *maskCtx) (*mask.Result, error) {
-	if f.last != nil && f.lastMask == m && bytes.Equal(f.lastDesc, desc) {
+// describes, of the stmt-th statement of a string, masked as m says. A
+// session runs the same statements again and again: when desc, mask and
+// statement are those of the last result set, that Result serves again
+// (results arrive one at a time).
+func (f *inflight) resultFor(desc []byte, m *maskCtx, stmt int) (*mask.Result, error) {
+	if f.last != nil && f.lastMask == m && f.lastStmt == stmt && bytes.Equal(f.lastDesc, desc) {
 		f.last.Reset()
 		return f.last, nil
 	}
@@ -108,8 +137,8 @@ func (f *inflight) resultFor(desc []byte, m *maskCtx) (*mask.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := mask.NewResult(cols, m.cls, m.plan, f.tr)
-	f.last, f.lastMask, f.lastDesc = r, m, append(f.lastDesc[:0], desc...)
+	r := mask.NewResult(cols, m.cls, m.plan, f.tr, m.lineageOf(stmt))
+	f.last, f.lastMask, f.lastStmt, f.lastDesc = r, m, stmt, append(f.lastDesc[:0], desc...)
 	return r, nil
 }
 
@@ -234,32 +263,12 @@ func copyRefusal(stmts []analyze.Statement, cls *mask.Classification) *pgError {
 			}
 		}
 		for _, fn := range st.Functions {
-			if !copySafeFunctions[fn] {
+			if !analyze.PureFunction(fn) {
 				return errCopyMasked("a query calling " + fn + "()")
 			}
 		}
 	}
 	return nil
-}
-
-// copySafeFunctions are built-in functions that only compute on what the
-// query gives them: a COPY of a query calling others (which might read
-// sensitive tables, or run a query from a string like query_to_xml) is
-// refused for a masked identity.
-var copySafeFunctions = map[string]bool{}
-
-func init() {
-	for _, fn := range strings.Fields(`count sum avg min max bool_and bool_or every stddev variance
-		array_agg string_agg json_agg jsonb_agg json_object_agg jsonb_object_agg
-		generate_series now clock_timestamp statement_timestamp transaction_timestamp timeofday
-		date_trunc date_part extract to_char to_date to_timestamp to_number age make_date make_interval
-		abs round trunc ceil ceiling floor mod power sqrt random sign
-		length char_length octet_length lower upper initcap trim btrim ltrim rtrim lpad rpad substr substring
-		left right replace concat concat_ws format position strpos split_part reverse repeat md5
-		coalesce nullif greatest least row_to_json to_json to_jsonb json_build_object jsonb_build_object
-		json_build_array jsonb_build_array array_length cardinality unnest`) {
-		copySafeFunctions[fn] = true
-	}
 }
 
 // classification loads the datastore's column classification for a plan

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/mask"
 )
 
@@ -25,6 +27,13 @@ JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
 WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
   AND d.refobjsubid > 0 AND d.refobjid <> r.ev_class`
 
+// viewDefsSQL lists the definition of every view and materialized view
+// outside the system schemas, as a SELECT.
+const viewDefsSQL = `SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
+
 // Classification returns which columns of the datastore hold sensitive
 // data (mask.Classify over its catalog and masking.columns), loading it
 // once and again after Invalidate (DDL).
@@ -37,9 +46,9 @@ func (c *Catalog) Classification(ctx context.Context) (*mask.Classification, err
 	if err := c.connect(ctx); err != nil {
 		return nil, err
 	}
-	results, err := c.conn.Exec(ctx, columnsSQL+"; "+viewDepsSQL).ReadAll()
-	if err == nil && len(results) != 2 {
-		err = fmt.Errorf("%d results, want 2", len(results))
+	results, err := c.conn.Exec(ctx, columnsSQL+"; "+viewDepsSQL+"; "+viewDefsSQL).ReadAll()
+	if err == nil && len(results) != 3 {
+		err = fmt.Errorf("%d results, want 3", len(results))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the column catalog of %s: %w", c.ds.Name, err)
@@ -58,7 +67,17 @@ func (c *Catalog) Classification(ctx context.Context) (*mask.Classification, err
 		}
 		deps = append(deps, mask.ViewDependency{View: uint32(view), Table: uint32(table), Attnum: int16(att)})
 	}
-	cls, err := mask.Classify(cols, deps, c.configured)
+	// A view's columns are classified by what its definition computes
+	// them from: its lineage, as analysis reads it.
+	views := make(map[uint32]*lineage.Query, len(results[2].Rows))
+	for _, row := range results[2].Rows {
+		view, err := strconv.ParseUint(string(row[0]), 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("reading the view definitions of %s: bad row %q", c.ds.Name, row)
+		}
+		views[uint32(view)] = analyze.Lineage(string(row[1]))
+	}
+	cls, err := mask.Classify(cols, deps, views, c.configured)
 	if err != nil {
 		return nil, fmt.Errorf("masking.columns for %s: %w", c.ds.Name, err)
 	}

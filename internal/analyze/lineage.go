@@ -1,0 +1,740 @@
+package analyze
+
+import (
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/dbward/dbward/internal/lineage"
+)
+
+// Lineage returns where the result columns of the first statement in sql
+// come from, or nil when it returns no rows dbward can trace (or does not
+// parse). The catalog reads views' definitions with it.
+func Lineage(sql string) *lineage.Query {
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) == 0 {
+		return nil
+	}
+	q, _ := lineageOf(tree.Stmts[0].Stmt)
+	return q
+}
+
+// lineageOf returns the lineage of a statement's result: a SELECT's, or
+// the RETURNING list of an INSERT, UPDATE or DELETE; nil for others.
+// aliased is set when it depends on names the pg_query fingerprint leaves
+// out (aliases of relations and of sub-select columns), so that it is not
+// shared between texts of one fingerprint.
+func lineageOf(n *pg.Node) (q *lineage.Query, aliased bool) {
+	defer func() {
+		if recover() != nil { // (analyzeText recovers too; this keeps the rest of the facts)
+			q = nil
+		}
+	}()
+	b := &lineageBuilder{}
+	switch s := n.GetNode().(type) {
+	case *pg.Node_SelectStmt:
+		if s.SelectStmt.IntoClause != nil {
+			return nil, false // SELECT INTO returns no rows
+		}
+		q = &lineage.Query{Branches: b.branches(s.SelectStmt, nil)}
+	case *pg.Node_InsertStmt:
+		q = b.returning(s.InsertStmt.WithClause, s.InsertStmt.Relation, nil, s.InsertStmt.ReturningList)
+	case *pg.Node_UpdateStmt:
+		q = b.returning(s.UpdateStmt.WithClause, s.UpdateStmt.Relation, s.UpdateStmt.FromClause, s.UpdateStmt.ReturningList)
+	case *pg.Node_DeleteStmt:
+		q = b.returning(s.DeleteStmt.WithClause, s.DeleteStmt.Relation, s.DeleteStmt.UsingClause, s.DeleteStmt.ReturningList)
+	case *pg.Node_PrepareStmt:
+		// What EXECUTE of it returns (the session hands the body's
+		// analysis to the EXECUTE).
+		return lineageOf(s.PrepareStmt.Query)
+	}
+	return q, b.aliased
+}
+
+// lineageBuilder walks one statement.
+type lineageBuilder struct {
+	aliased bool
+	depth   int
+}
+
+// maxLineageDepth bounds the nesting followed; deeper is opaque.
+const maxLineageDepth = 64
+
+// scope is the relations a select list can name: its FROM items, its
+// CTEs, and (for correlated sub-selects) those of the queries around it.
+type scope struct {
+	rels  []*scopeRel
+	ctes  map[string]*scopeRel
+	outer *scope
+}
+
+// scopeRel is one FROM item: a table or view (base), or a derived
+// relation (sub-select, CTE, function) whose columns are outputs.
+type scopeRel struct {
+	alias  string
+	base   *lineage.Rel
+	names  []string         // derived: each output's column name ("" unknown)
+	outs   []lineage.Output // derived: its columns
+	opaque bool             // its columns cannot be traced
+	// unnamed: its columns cannot be told apart by name (a table with
+	// column aliases, a function's columns, a derived relation with stars
+	// over tables). merged: a `*` over it does not line up with its
+	// tables' columns (a join's USING or NATURAL merges some).
+	unnamed, merged bool
+}
+
+// branches returns a select's outputs: one list, or one per branch of a
+// set operation.
+func (b *lineageBuilder) branches(s *pg.SelectStmt, outer *scope) [][]lineage.Output {
+	if s.Op != pg.SetOperation_SETOP_NONE && s.Op != pg.SetOperation_SET_OPERATION_UNDEFINED {
+		sc := b.withScope(s.WithClause, outer)
+		var out [][]lineage.Output
+		for _, arm := range []*pg.SelectStmt{s.Larg, s.Rarg} {
+			if arm != nil {
+				out = append(out, b.branches(arm, sc)...)
+			}
+		}
+		return out
+	}
+	outs, _ := b.selectOutputs(s, outer)
+	return [][]lineage.Output{outs}
+}
+
+// selectOutputs returns the outputs of a simple select (no set operation)
+// and their column names.
+func (b *lineageBuilder) selectOutputs(s *pg.SelectStmt, outer *scope) ([]lineage.Output, []string) {
+	b.depth++
+	defer func() { b.depth-- }()
+	if b.depth > maxLineageDepth {
+		return []lineage.Output{{Opaque: true}}, []string{""}
+	}
+	sc := b.withScope(s.WithClause, outer)
+	if len(s.ValuesLists) > 0 {
+		return b.values(s.ValuesLists, sc)
+	}
+	sc = b.fromScope(s.FromClause, sc)
+	var outs []lineage.Output
+	var names []string
+	for _, t := range s.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil {
+			outs, names = append(outs, lineage.Output{Opaque: true}), append(names, "")
+			continue
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
+			stars := b.star(cr, sc)
+			for _, o := range stars {
+				outs = append(outs, o)
+				names = append(names, "")
+			}
+			continue
+		}
+		o := b.expr(rt.Val, sc)
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		outs, names = append(outs, o), append(names, strings.ToLower(name))
+	}
+	return outs, names
+}
+
+// values returns the outputs of a VALUES list: column i reads what row
+// expressions in position i read.
+func (b *lineageBuilder) values(rows []*pg.Node, sc *scope) ([]lineage.Output, []string) {
+	var outs []lineage.Output
+	for _, row := range rows {
+		for i, item := range row.GetList().GetItems() {
+			if i == len(outs) {
+				outs = append(outs, lineage.Output{})
+			}
+			outs[i] = merge(outs[i], b.expr(item, sc))
+		}
+	}
+	return outs, make([]string, len(outs))
+}
+
+// withScope adds a WITH clause's CTEs to the scope.
+func (b *lineageBuilder) withScope(w *pg.WithClause, outer *scope) *scope {
+	if w == nil || len(w.Ctes) == 0 {
+		return outer
+	}
+	b.aliased = true
+	sc := &scope{ctes: map[string]*scopeRel{}, outer: outer}
+	for _, c := range w.Ctes {
+		cte := c.GetCommonTableExpr()
+		if cte == nil {
+			continue
+		}
+		name := strings.ToLower(cte.Ctename)
+		r := &scopeRel{alias: name, opaque: w.Recursive}
+		if !w.Recursive {
+			r = b.derived(name, cte.Ctequery, cte.Aliascolnames, sc)
+		}
+		sc.ctes[name] = r
+	}
+	return sc
+}
+
+// derived returns the relation a sub-query (a sub-select, a CTE's query,
+// a data-modifying statement's RETURNING) makes, with colnames renaming
+// its first columns.
+func (b *lineageBuilder) derived(alias string, query *pg.Node, colnames []*pg.Node, sc *scope) *scopeRel {
+	r := &scopeRel{alias: alias}
+	switch q := query.GetNode().(type) {
+	case *pg.Node_SelectStmt:
+		s := q.SelectStmt
+		if s.Op == pg.SetOperation_SETOP_NONE || s.Op == pg.SetOperation_SET_OPERATION_UNDEFINED {
+			r.outs, r.names = b.selectOutputs(s, sc)
+		} else {
+			branches := b.branches(s, sc)
+			r.outs, r.names = branches[0], make([]string, len(branches[0]))
+			for _, br := range branches[1:] {
+				if len(br) != len(r.outs) {
+					r.opaque = true
+					break
+				}
+				for i := range br {
+					r.outs[i] = merge(r.outs[i], br[i])
+				}
+			}
+			// A set operation's columns are named by its first branch.
+			first := s
+			for first.Larg != nil && first.Op != pg.SetOperation_SETOP_NONE {
+				first = first.Larg
+			}
+			if _, names := b.selectOutputs(first, sc); len(names) == len(r.names) {
+				r.names = names
+			}
+		}
+	default:
+		var returning []*pg.Node
+		var rel *pg.RangeVar
+		switch m := query.GetNode().(type) {
+		case *pg.Node_InsertStmt:
+			rel, returning = m.InsertStmt.Relation, m.InsertStmt.ReturningList
+		case *pg.Node_UpdateStmt:
+			rel, returning = m.UpdateStmt.Relation, m.UpdateStmt.ReturningList
+		case *pg.Node_DeleteStmt:
+			rel, returning = m.DeleteStmt.Relation, m.DeleteStmt.ReturningList
+		}
+		if rel == nil {
+			r.opaque = true
+			return r
+		}
+		rs := &scope{rels: []*scopeRel{b.table(rel)}, outer: sc}
+		for _, t := range returning {
+			if rt := t.GetResTarget(); rt != nil {
+				name := rt.Name
+				if name == "" {
+					name = columnName(rt.Val)
+				}
+				r.outs, r.names = append(r.outs, b.expr(rt.Val, rs)), append(r.names, strings.ToLower(name))
+			}
+		}
+	}
+	for _, o := range r.outs {
+		if o.Star {
+			r.unnamed = true // its columns' names and positions are the tables'
+		}
+	}
+	for i, c := range colnames {
+		if i < len(r.names) {
+			r.names[i] = strings.ToLower(c.GetString_().GetSval())
+		}
+	}
+	return r
+}
+
+// fromScope returns the scope of a FROM list.
+func (b *lineageBuilder) fromScope(from []*pg.Node, outer *scope) *scope {
+	sc := &scope{outer: outer}
+	for _, item := range from {
+		b.fromItem(item, sc)
+	}
+	return sc
+}
+
+// fromItem adds one FROM item's relations to sc. Items to its left are
+// already there, for LATERAL.
+func (b *lineageBuilder) fromItem(n *pg.Node, sc *scope) {
+	switch it := n.GetNode().(type) {
+	case *pg.Node_RangeVar:
+		rv := it.RangeVar
+		if rv.Schemaname == "" {
+			if cte := sc.cte(strings.ToLower(rv.Relname)); cte != nil {
+				r := *cte
+				if rv.Alias != nil {
+					b.aliased = true
+					r.alias = strings.ToLower(rv.Alias.Aliasname)
+					if len(rv.Alias.Colnames) > 0 {
+						r.names = append([]string(nil), r.names...)
+						for i, c := range rv.Alias.Colnames {
+							if i < len(r.names) {
+								r.names[i] = strings.ToLower(c.GetString_().GetSval())
+							}
+						}
+					}
+				}
+				sc.rels = append(sc.rels, &r)
+				return
+			}
+		}
+		sc.rels = append(sc.rels, b.table(rv))
+	case *pg.Node_RangeSubselect:
+		alias := ""
+		var colnames []*pg.Node
+		if it.RangeSubselect.Alias != nil {
+			b.aliased = true
+			alias, colnames = strings.ToLower(it.RangeSubselect.Alias.Aliasname), it.RangeSubselect.Alias.Colnames
+		}
+		sc.rels = append(sc.rels, b.derived(alias, it.RangeSubselect.Subquery, colnames, sc))
+	case *pg.Node_JoinExpr:
+		j := it.JoinExpr
+		start := len(sc.rels)
+		b.fromItem(j.Larg, sc)
+		b.fromItem(j.Rarg, sc)
+		merged := j.IsNatural || len(j.UsingClause) > 0
+		if j.Alias != nil {
+			// (a JOIN b) AS j: j.x is a column of a or b.
+			b.aliased = true
+			sc.rels = append(sc.rels, &scopeRel{alias: strings.ToLower(j.Alias.Aliasname), unnamed: true,
+				merged: merged, outs: joinedStar(sc.rels[start:])})
+		}
+		if merged {
+			// The merged columns come first in a `*`, once.
+			for _, r := range sc.rels[start:] {
+				r.merged = true
+			}
+		}
+	case *pg.Node_RangeTableSample:
+		b.fromItem(it.RangeTableSample.Relation, sc)
+	case *pg.Node_RangeFunction:
+		rf := it.RangeFunction
+		r := &scopeRel{unnamed: true}
+		if rf.Alias != nil {
+			b.aliased = true
+			r.alias = strings.ToLower(rf.Alias.Aliasname)
+		}
+		// A built-in's rows are made of its arguments (unnest(array),
+		// generate_series): every column reads them all.
+		var o lineage.Output
+		for _, fn := range rf.Functions {
+			items := fn.GetList().GetItems()
+			if len(items) == 0 {
+				o.Opaque = true
+				continue
+			}
+			o = merge(o, b.expr(items[0], sc))
+		}
+		r.outs = []lineage.Output{o}
+		sc.rels = append(sc.rels, r)
+	default:
+		sc.rels = append(sc.rels, &scopeRel{opaque: true})
+	}
+}
+
+// table is a FROM item naming a table or view.
+func (b *lineageBuilder) table(rv *pg.RangeVar) *scopeRel {
+	rel := lineage.Rel{Schema: strings.ToLower(rv.Schemaname), Name: strings.ToLower(rv.Relname)}
+	r := &scopeRel{alias: rel.Name, base: &rel}
+	if rv.Alias != nil {
+		b.aliased = true
+		r.alias = strings.ToLower(rv.Alias.Aliasname)
+		r.unnamed = len(rv.Alias.Colnames) > 0
+	}
+	return r
+}
+
+// joinedStar is what a `*` over the relations of a join reads.
+func joinedStar(rels []*scopeRel) []lineage.Output {
+	var outs []lineage.Output
+	for _, r := range rels {
+		outs = append(outs, r.star()...)
+	}
+	return outs
+}
+
+// star returns the outputs a `*` over the relation stands for.
+func (r *scopeRel) star() []lineage.Output {
+	switch {
+	case r.opaque || r.merged:
+		return []lineage.Output{{Opaque: true}}
+	case r.base != nil:
+		return []lineage.Output{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{*r.base}, Column: "*"}}}}
+	}
+	return r.outs
+}
+
+// whole returns what a whole-row reference to the relation reads.
+func (r *scopeRel) whole() lineage.Output {
+	var o lineage.Output
+	for _, s := range r.star() {
+		s.Star = false
+		o = merge(o, s)
+	}
+	return o
+}
+
+// column returns what column name of the relation reads; ok is false when
+// the relation has no column so named (as far as the text tells).
+func (r *scopeRel) column(name string) (o lineage.Output, ok bool) {
+	switch {
+	case r.opaque:
+		return lineage.Output{Opaque: true}, true
+	case r.base != nil && !r.unnamed:
+		return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{*r.base}, Column: name}}}, true
+	case r.base != nil:
+		return r.whole(), true // renamed columns: any of them
+	}
+	if !r.unnamed {
+		for i, n := range r.names {
+			if n == name {
+				return r.outs[i], true
+			}
+		}
+		return lineage.Output{}, false
+	}
+	// A star over tables hides which column the name is: it is one of the
+	// named outputs, or a column of the starred tables.
+	for i, n := range r.names {
+		if n == name && n != "" {
+			return r.outs[i], true
+		}
+	}
+	var found lineage.Output
+	for _, s := range r.outs {
+		if !s.Star {
+			continue
+		}
+		found.Refs = append(found.Refs, lineage.Ref{Rels: s.Refs[0].Rels, Column: name, Optional: true})
+	}
+	if len(found.Refs) == 0 {
+		return r.whole(), true
+	}
+	return found, true
+}
+
+// cte finds a CTE by name in the scope or those around it.
+func (sc *scope) cte(name string) *scopeRel {
+	for s := sc; s != nil; s = s.outer {
+		if r, ok := s.ctes[name]; ok {
+			return r
+		}
+	}
+	return nil
+}
+
+// rel finds a FROM item by alias (or table name), innermost first.
+func (sc *scope) rel(alias string) *scopeRel {
+	for s := sc; s != nil; s = s.outer {
+		for i := len(s.rels) - 1; i >= 0; i-- {
+			if s.rels[i].alias == alias {
+				return s.rels[i]
+			}
+		}
+	}
+	return nil
+}
+
+// star returns the outputs of a `*` or `t.*` in a select list.
+func (b *lineageBuilder) star(cr *pg.ColumnRef, sc *scope) []lineage.Output {
+	if len(cr.Fields) == 1 {
+		if sc == nil {
+			return nil
+		}
+		var outs []lineage.Output
+		for _, r := range sc.rels {
+			outs = append(outs, r.star()...)
+		}
+		return outs
+	}
+	r := sc.rel(strings.ToLower(cr.Fields[len(cr.Fields)-2].GetString_().GetSval()))
+	if r == nil {
+		return []lineage.Output{{Opaque: true}}
+	}
+	return r.star()
+}
+
+// columnRef returns what a column reference reads.
+func (b *lineageBuilder) columnRef(cr *pg.ColumnRef, sc *scope) lineage.Output {
+	fields := make([]string, 0, len(cr.Fields))
+	for _, f := range cr.Fields {
+		if f.GetAStar() != nil {
+			fields = append(fields, "*")
+			continue
+		}
+		fields = append(fields, strings.ToLower(f.GetString_().GetSval()))
+	}
+	if len(fields) == 0 {
+		return lineage.Output{Opaque: true}
+	}
+	col := fields[len(fields)-1]
+	if len(fields) >= 2 {
+		relName := fields[len(fields)-2]
+		if r := sc.rel(relName); r != nil && (len(fields) == 2 || r.base != nil && r.base.Schema == fields[len(fields)-3]) {
+			if col == "*" {
+				return r.whole()
+			}
+			if o, ok := r.column(col); ok {
+				return o
+			}
+			return lineage.Output{Opaque: true}
+		}
+		if len(fields) >= 3 {
+			// schema.table.column of a table not aliased in FROM.
+			return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{{Schema: fields[len(fields)-3], Name: relName}}, Column: col}}}
+		}
+		// rel.col where rel is no FROM item: a composite column's field
+		// (PostgreSQL would say so), traced as the column rel.
+		col = relName
+	}
+	// An unqualified name: a column of one of the tables in scope (which
+	// one, the catalog tells), or an output of a derived relation, or
+	// failing both, the whole row of a relation so named.
+	var o lineage.Output
+	var tables []lineage.Rel
+	derived := false
+	for s := sc; s != nil; s = s.outer {
+		for _, r := range s.rels {
+			if r.base != nil && !r.unnamed {
+				tables = append(tables, *r.base)
+				continue
+			}
+			if co, ok := r.column(col); ok {
+				o, derived = merge(o, co), true
+			}
+		}
+	}
+	whole := sc.rel(col)
+	if len(tables) > 0 {
+		o.Refs = append(o.Refs, lineage.Ref{Rels: tables, Column: col, Optional: derived || whole != nil})
+	}
+	if whole != nil {
+		o = merge(o, whole.whole())
+	}
+	if len(o.Refs) == 0 && !o.Opaque && !derived {
+		return lineage.Output{Opaque: true} // a name nothing in scope has
+	}
+	return o
+}
+
+// expr returns what an expression reads into its value.
+func (b *lineageBuilder) expr(n *pg.Node, sc *scope) lineage.Output {
+	if n == nil {
+		return lineage.Output{}
+	}
+	b.depth++
+	defer func() { b.depth-- }()
+	if b.depth > maxLineageDepth {
+		return lineage.Output{Opaque: true}
+	}
+	switch e := n.GetNode().(type) {
+	case *pg.Node_ColumnRef:
+		return b.columnRef(e.ColumnRef, sc)
+	case *pg.Node_AConst, *pg.Node_ParamRef, *pg.Node_SqlvalueFunction, *pg.Node_SetToDefault:
+		return lineage.Output{}
+	case *pg.Node_BoolExpr, *pg.Node_NullTest, *pg.Node_BooleanTest:
+		return lineage.Output{} // true or false: no value shows through
+	case *pg.Node_AExpr:
+		return b.operator(e.AExpr, sc)
+	case *pg.Node_TypeCast:
+		return b.expr(e.TypeCast.Arg, sc)
+	case *pg.Node_CollateClause:
+		return b.expr(e.CollateClause.Arg, sc)
+	case *pg.Node_AIndirection:
+		return b.expr(e.AIndirection.Arg, sc)
+	case *pg.Node_CaseExpr:
+		// The value is one of the results; the conditions only choose.
+		var o lineage.Output
+		for _, w := range e.CaseExpr.Args {
+			o = merge(o, b.expr(w.GetCaseWhen().GetResult(), sc))
+		}
+		return merge(o, b.expr(e.CaseExpr.Defresult, sc))
+	case *pg.Node_FuncCall:
+		return b.call(e.FuncCall, sc)
+	case *pg.Node_SubLink:
+		switch e.SubLink.SubLinkType {
+		case pg.SubLinkType_EXPR_SUBLINK, pg.SubLinkType_ARRAY_SUBLINK:
+			sel := e.SubLink.Subselect.GetSelectStmt()
+			if sel == nil {
+				return lineage.Output{Opaque: true}
+			}
+			var o lineage.Output
+			for _, br := range b.branches(sel, sc) {
+				for _, out := range br {
+					o = merge(o, out)
+				}
+			}
+			return o
+		case pg.SubLinkType_EXISTS_SUBLINK, pg.SubLinkType_ALL_SUBLINK, pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ROWCOMPARE_SUBLINK:
+			return lineage.Output{}
+		}
+		return lineage.Output{Opaque: true}
+	}
+	// Anything else (COALESCE, GREATEST, ARRAY[…], ROW(…), JSON and XML
+	// constructors, …) reads what its parts read.
+	var o lineage.Output
+	b.children(n, func(c *pg.Node) { o = merge(o, b.expr(c, sc)) })
+	return o
+}
+
+// children calls fn for each Node directly below n's expression.
+func (b *lineageBuilder) children(n *pg.Node, fn func(*pg.Node)) {
+	m := nodeInner(n)
+	if m == nil {
+		return
+	}
+	var visit func(m protoreflect.Message)
+	visit = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if fd.Message() == nil || fd.IsMap() {
+				return true
+			}
+			each := func(x protoreflect.Message) {
+				if c, ok := x.Interface().(*pg.Node); ok {
+					fn(c)
+				} else {
+					visit(x) // a message that is not a Node (a list's wrapper, JsonValueExpr…)
+				}
+			}
+			if fd.IsList() {
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					each(l.Get(i).Message())
+				}
+			} else {
+				each(v.Message())
+			}
+			return true
+		})
+	}
+	visit(m)
+}
+
+// comparisons are operators whose result is a boolean.
+var comparisons = setOf(`= <> != < > <= >= ~~ !~~ ~~* !~~* ~ ~* !~ !~* @> <@ && ? ?| ?& @@ @@@ @? -|- << >> &< &> <<| |>> &<| |&> ^@`)
+
+// operator returns what an operator expression reads: nothing for one
+// that yields a boolean, its operands for the others (||, +, ->>, …).
+func (b *lineageBuilder) operator(e *pg.A_Expr, sc *scope) lineage.Output {
+	switch e.Kind {
+	case pg.A_Expr_Kind_AEXPR_OP:
+		if len(e.Name) == 1 && comparisons[e.Name[0].GetString_().GetSval()] {
+			return lineage.Output{}
+		}
+		return merge(b.expr(e.Lexpr, sc), b.expr(e.Rexpr, sc))
+	case pg.A_Expr_Kind_AEXPR_NULLIF:
+		return b.expr(e.Lexpr, sc)
+	}
+	return lineage.Output{} // IN, LIKE, BETWEEN, DISTINCT, ANY/ALL: booleans
+}
+
+// measures are built-ins that return how many or how long, not a value.
+var measures = setOf(`count length char_length character_length octet_length bit_length
+	array_length cardinality json_array_length jsonb_array_length pg_column_size`)
+
+// call returns what a function call reads: a measure reads no value; a
+// known built-in reads its arguments; any other function may read any
+// table, so it is opaque.
+func (b *lineageBuilder) call(fc *pg.FuncCall, sc *scope) lineage.Output {
+	name := strings.TrimPrefix(functionName(fc.Funcname), "pg_catalog.")
+	if measures[name] {
+		return lineage.Output{}
+	}
+	var o lineage.Output
+	for _, a := range fc.Args {
+		o = merge(o, b.expr(a, sc))
+	}
+	if !PureFunction(name) {
+		o.Opaque = true
+	}
+	return o
+}
+
+// functionName is a FuncCall's name, lower-case, "schema.name" when
+// qualified.
+func functionName(parts []*pg.Node) string {
+	names := make([]string, 0, len(parts))
+	for _, p := range parts {
+		names = append(names, strings.ToLower(p.GetString_().GetSval()))
+	}
+	return strings.Join(names, ".")
+}
+
+// merge returns what a value computed from both a and b reads.
+func merge(a, b lineage.Output) lineage.Output {
+	a.Opaque = a.Opaque || b.Opaque
+	a.Star = false
+	for _, r := range b.Refs {
+		if b.Star {
+			r.Column = "*"
+		}
+		a.Refs = append(a.Refs, r)
+	}
+	return a
+}
+
+// isStar reports whether a select-list column reference is `*` or `t.*`.
+func isStar(cr *pg.ColumnRef) bool {
+	return len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil
+}
+
+// columnName is the name PostgreSQL gives an unnamed select-list entry,
+// as far as a reference to it from an outer query needs: a column's name,
+// a function's, a cast's operand's.
+func columnName(n *pg.Node) string {
+	switch e := n.GetNode().(type) {
+	case *pg.Node_ColumnRef:
+		if f := e.ColumnRef.Fields; len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	case *pg.Node_FuncCall:
+		if f := e.FuncCall.Funcname; len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	case *pg.Node_TypeCast:
+		if name := columnName(e.TypeCast.Arg); name != "" {
+			return name
+		}
+		if f := e.TypeCast.TypeName.GetNames(); len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	case *pg.Node_AIndirection:
+		if ind := e.AIndirection.Indirection; len(ind) > 0 {
+			if s := ind[len(ind)-1].GetString_(); s != nil {
+				return s.Sval
+			}
+		}
+		return columnName(e.AIndirection.Arg)
+	case *pg.Node_CaseExpr:
+		return "case"
+	}
+	return ""
+}
+
+// returning returns the lineage of an INSERT, UPDATE or DELETE's
+// RETURNING list: the target table and the FROM/USING items are in scope.
+func (b *lineageBuilder) returning(w *pg.WithClause, rel *pg.RangeVar, from []*pg.Node, list []*pg.Node) *lineage.Query {
+	if len(list) == 0 || rel == nil {
+		return nil
+	}
+	sc := b.withScope(w, nil)
+	sc = b.fromScope(from, sc)
+	sc.rels = append([]*scopeRel{b.table(rel)}, sc.rels...)
+	var outs []lineage.Output
+	for _, t := range list {
+		rt := t.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
+			outs = append(outs, b.star(cr, sc)...)
+			continue
+		}
+		outs = append(outs, b.expr(rt.Val, sc))
+	}
+	return &lineage.Query{Branches: [][]lineage.Output{outs}}
+}

@@ -1,0 +1,117 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dbward/dbward/internal/lineage"
+)
+
+// render writes a lineage compactly: branches split by " | ", outputs by
+// ", ", refs of one output by "+"; a ref is rel.column (candidate tables
+// joined by "/"), "?" when optional; "*" before a star; "opaque" for an
+// opaque output; "-" for one that reads nothing.
+func render(q *lineage.Query) string {
+	if q == nil {
+		return "nil"
+	}
+	var br []string
+	for _, b := range q.Branches {
+		var outs []string
+		for _, o := range b {
+			var parts []string
+			for _, r := range o.Refs {
+				var rels []string
+				for _, rel := range r.Rels {
+					rels = append(rels, strings.TrimPrefix(rel.Schema+"."+rel.Name, "."))
+				}
+				s := strings.Join(rels, "/") + "." + r.Column
+				if r.Optional {
+					s += "?"
+				}
+				parts = append(parts, s)
+			}
+			s := strings.Join(parts, "+")
+			if o.Star {
+				s = "*" + s
+			}
+			if o.Opaque {
+				s = strings.TrimPrefix(s+" opaque", " ")
+			}
+			if s == "" {
+				s = "-"
+			}
+			outs = append(outs, s)
+		}
+		br = append(br, strings.Join(outs, ", "))
+	}
+	return strings.Join(br, " | ")
+}
+
+func TestLineage(t *testing.T) {
+	for _, c := range []struct{ sql, want string }{
+		{"SELECT email FROM customers", "customers.email"},
+		{"SELECT lower(c.email), substr(card, 1, 8) AS c8 FROM customers c", "customers.email, customers.card"},
+		{"SELECT md5(email), email || '', upper(email)::varchar(10) FROM public.customers", "public.customers.email, public.customers.email, public.customers.email"},
+		{"SELECT max(national_id), count(email), count(*), length(email), pg_catalog.char_length(card) FROM customers", "customers.national_id, -, -, -, -"},
+		{"SELECT email = 'x', email IS NULL, email LIKE '%@x', EXISTS (SELECT 1 FROM t) FROM customers", "-, -, -, -"},
+		{"SELECT 1, now(), $1, current_user", "-, -, -, -"},
+		{"SELECT lower(email) FROM customers JOIN orders ON orders.customer_id = customers.id", "customers/orders.email"},
+		{"SELECT o.total + 1, c.name FROM customers c JOIN orders o ON o.customer_id = c.id", "orders.total, customers.name"},
+		{"SELECT *, lower(name) FROM customers", "*customers.*, customers.name"},
+		{"SELECT c.*, o.id FROM customers c, orders o", "*customers.*, orders.id"},
+		{"SELECT row_to_json(c) FROM customers c", "customers.c?+customers.*"},
+		{"SELECT row_to_json(c.*) FROM customers c", "customers.*"},
+		{"SELECT email FROM a UNION SELECT name FROM b", "a.email | b.name"},
+		{"SELECT * FROM a UNION ALL SELECT x, y FROM b", "*a.* | b.x, b.y"},
+		{"WITH x AS (SELECT email AS e FROM customers) SELECT lower(e) FROM x", "customers.email"},
+		{"WITH x(e) AS (SELECT email FROM customers) SELECT upper(x.e) FROM x", "customers.email"},
+		{"SELECT lower(s.e) FROM (SELECT email AS e, id FROM customers) s", "customers.email"},
+		{"SELECT lower(y) FROM (SELECT email, id FROM customers) s(y, z)", "customers.email"},
+		{"SELECT lower(email) FROM (SELECT * FROM customers) s", "customers.email?"},
+		{"SELECT * FROM (SELECT lower(email) FROM customers) s", "customers.email"},
+		{"SELECT (SELECT max(email) FROM customers c WHERE c.id = o.customer_id) FROM orders o", "customers/orders.email"},
+		{"SELECT (SELECT o.note) FROM orders o", "orders.note"},
+		{"SELECT secret_of(id) FROM accounts", "accounts.id opaque"},
+		{"SELECT app.lookup(1)", "opaque"},
+		{"SELECT CASE WHEN vip THEN email ELSE 'hidden' END FROM customers", "customers.email"},
+		{"SELECT coalesce(phone, email), greatest(a, b), ARRAY[email], ROW(email, 1) FROM customers", "customers.phone+customers.email, customers.a+customers.b, customers.email, customers.email"},
+		{"SELECT json_build_object('e', email), data->>'ssn' FROM customers", "customers.email, customers.data"},
+		{"SELECT * FROM generate_series(1, 3) g", "-"},
+		{"SELECT x FROM unnest(ARRAY[1]) x", "-"},
+		{"SELECT v FROM my_function() v", "opaque"},
+		{"VALUES (1, 'a')", "-, -"},
+		{"SELECT * FROM (VALUES (1, 'x')) v(a, b)", "-, -"},
+		{"INSERT INTO customers (email) VALUES ('a@b.c') RETURNING id, lower(email)", "customers.id, customers.email"},
+		{"UPDATE customers c SET email = 'x' FROM orders o WHERE o.customer_id = c.id RETURNING c.email, o.total", "customers.email, orders.total"},
+		{"DELETE FROM customers RETURNING *", "*customers.*"},
+		{"INSERT INTO t VALUES (1)", "nil"},
+		{"SELECT x INTO new_table FROM t", "nil"},
+		{"EXPLAIN SELECT email FROM customers", "nil"},
+		{"PREPARE p(int) AS SELECT lower(email) FROM customers WHERE id = $1", "customers.email"},
+		{"SELECT lower(email) FROM customers JOIN orders USING (id)", "customers/orders.email"},
+		{"SELECT *, lower(email) FROM customers JOIN orders USING (id)", "opaque, opaque, customers/orders.email"},
+		{"SELECT lower(j.email) FROM (customers JOIN orders USING (id)) AS j", "customers.email?+orders.email?"},
+		{"SELECT unknown_col FROM (SELECT 1 AS a) s", "opaque"},
+		{"WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT n + 1 FROM r) SELECT n FROM r", "opaque"},
+		{"WITH d AS (DELETE FROM customers RETURNING email) SELECT lower(email) FROM d", "customers.email"},
+		{"SELECT t.email FROM public.customers t", "public.customers.email"},
+		{"SELECT public.customers.email FROM public.customers", "public.customers.email"},
+	} {
+		stmts := New(Options{}).Analyze(c.sql)
+		if got := render(stmts[0].Lineage); got != c.want {
+			t.Errorf("%s\n got: %s\nwant: %s", c.sql, got, c.want)
+		}
+	}
+}
+
+// Texts of one fingerprint that differ in aliases trace differently: their
+// analysis is not shared.
+func TestLineageNotSharedAcrossAliases(t *testing.T) {
+	a := New(Options{})
+	first := a.Analyze("SELECT lower(x) FROM (SELECT email AS x, id AS y FROM customers) s")
+	second := a.Analyze("SELECT lower(x) FROM (SELECT email AS y, id AS x FROM customers) s")
+	if render(first[0].Lineage) != "customers.email" || render(second[0].Lineage) != "customers.id" {
+		t.Fatalf("got %s and %s", render(first[0].Lineage), render(second[0].Lineage))
+	}
+}

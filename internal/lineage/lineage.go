@@ -1,0 +1,50 @@
+// Package lineage says where the columns of a query's result come from,
+// by name, as the query's text tells it: analysis (internal/analyze) finds
+// it in the parse tree, masking (internal/mask) resolves the names against
+// the datastore's catalog. PostgreSQL names the source of a result column
+// itself only when the column is a plain column reference; for an
+// expression (lower(email), substr(card, 1, 8), max(ssn)), a set operation
+// or a view, this is how dbward knows what the values are made of.
+package lineage
+
+// Rel names a relation as a query names it; Schema is "" when unqualified.
+type Rel struct {
+	Schema string
+	Name   string
+}
+
+// Ref is a column a value is computed from: Column of whichever of Rels
+// has it (an unqualified column name may belong to any relation in scope;
+// PostgreSQL rejects a query where it belongs to two). Column "*" is every
+// column of the relation: a whole-row reference (row_to_json(c)).
+// An Optional ref is one reading of an ambiguous name that may not exist
+// (in row_to_json(c), c is a column if some relation has one so named,
+// else the row of the relation c).
+type Ref struct {
+	Rels     []Rel
+	Column   string
+	Optional bool
+}
+
+// Output is where one column of a result comes from.
+type Output struct {
+	// Refs are the columns the value is computed from. None: a constant,
+	// a parameter, a count, a comparison — nothing read from a table
+	// shows through.
+	Refs []Ref
+	// Star stands for several result columns: those of Refs[0].Rels[0] in
+	// catalog order (a `*` or `t.*` in a select list over a table).
+	Star bool
+	// Opaque is set when the value comes from something whose inputs
+	// cannot be seen in the text: a function that is not a known built-in
+	// (it may read any table), a table function, a construct analysis does
+	// not follow.
+	Opaque bool
+}
+
+// Query is the lineage of a statement's result: its columns in order, or
+// for a set operation (UNION, INTERSECT, EXCEPT) one list per branch,
+// which line up by position once stars are expanded.
+type Query struct {
+	Branches [][]Output
+}

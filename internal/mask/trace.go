@@ -1,0 +1,126 @@
+package mask
+
+import (
+	"github.com/dbward/dbward/internal/lineage"
+	"github.com/dbward/dbward/internal/mask/detect"
+)
+
+// derivation is what lineage tells of one result column: the catalog
+// columns its values are computed from, and whether that is all of them
+// (known is false when part of it comes from a function, table or column
+// dbward cannot see).
+type derivation struct {
+	sources []Source
+	known   bool
+}
+
+// trace resolves a query's lineage (by name, from its text) against the
+// catalog: one derivation per result column, or nil when the lineage does
+// not line up with the result's n columns. visit, when not nil, is called
+// with each relation a name resolves to before its columns are read.
+func (c *Classification) trace(q *lineage.Query, n int, visit func(*relation)) []derivation {
+	if c == nil || q == nil || len(q.Branches) == 0 {
+		return nil
+	}
+	var out []derivation
+	for b, branch := range q.Branches {
+		var ds []derivation
+		for _, o := range branch {
+			if o.Star {
+				rels := c.lookup(o.Refs[0].Rels[0])
+				if len(rels) != 1 {
+					return nil // which table's columns, how many: unknown
+				}
+				if visit != nil {
+					visit(rels[0])
+				}
+				for _, k := range rels[0].cols {
+					src := c.cols[k]
+					ds = append(ds, derivation{sources: []Source{src}, known: !src.Unknown})
+				}
+				continue
+			}
+			ds = append(ds, c.derive(o, visit))
+		}
+		if len(ds) != n {
+			return nil
+		}
+		if b == 0 {
+			out = ds
+			continue
+		}
+		for i := range out { // a set operation: what any branch reads
+			out[i].sources = append(out[i].sources, ds[i].sources...)
+			out[i].known = out[i].known && ds[i].known
+		}
+	}
+	return out
+}
+
+// derive resolves one output that is not a star.
+func (c *Classification) derive(o lineage.Output, visit func(*relation)) derivation {
+	d := derivation{known: !o.Opaque}
+	found := false
+	for _, ref := range o.Refs {
+		any := false
+		for _, name := range ref.Rels {
+			for _, r := range c.lookup(name) {
+				if visit != nil {
+					visit(r)
+				}
+				if ref.Column == "*" {
+					for _, k := range r.cols {
+						d.sources = append(d.sources, c.cols[k])
+					}
+					any = true
+					continue
+				}
+				if k, ok := r.names[ref.Column]; ok {
+					d.sources = append(d.sources, c.cols[k])
+					any = true
+				}
+			}
+		}
+		if !any && !ref.Optional {
+			d.known = false // a table or column the catalog does not have
+		}
+		found = found || any
+	}
+	if len(o.Refs) > 0 && !found {
+		d.known = false // every reading of a name was a guess, and none was right
+	}
+	for _, s := range d.sources {
+		if s.Unknown {
+			d.known = false
+		}
+	}
+	return d
+}
+
+// lookup returns the relations a name may be: the one in its schema, or
+// for an unqualified name, those of that name in any schema (dbward does
+// not follow the session's search_path, so it takes all of them).
+func (c *Classification) lookup(r lineage.Rel) []*relation {
+	if r.Schema != "" {
+		return c.rels[r.Schema+"."+r.Name]
+	}
+	return c.rels[r.Name]
+}
+
+// severity orders classes for a view column computed from several: it
+// takes the class whose disclosure hurts most.
+var severity = map[detect.Class]int{
+	detect.Secret: 10, detect.NationalID: 9, detect.CardNumber: 8, detect.IBAN: 7, detect.DateOfBirth: 6,
+	detect.Address: 5, detect.PersonName: 4, detect.Phone: 3, detect.Email: 2, detect.IPAddress: 1,
+}
+
+// mostSensitive returns the classified source of highest severity.
+func mostSensitive(sources []Source) (Source, bool) {
+	best, ok := Source{}, false
+	for _, s := range sources {
+		if s.Class != "" && (!ok || severity[s.Class] > severity[best.Class]) {
+			best, ok = s, true
+		}
+	}
+	return best, ok
+}
