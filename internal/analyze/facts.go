@@ -21,6 +21,7 @@ type facts struct {
 	dynamic     bool
 	prepare     string
 	execute     string
+	copyOut     *CopyOut // the top-level COPY … TO STDOUT's format
 
 	// literal is set when a fact was read from a literal value: such facts
 	// may differ between texts of one shape or fingerprint.
@@ -157,7 +158,7 @@ func (f *facts) statement(text, fingerprint string) Statement {
 		Text: text, Redacted: Redact(text), Kind: f.kind, Command: f.command, Commands: f.commands,
 		Tables: f.tables, Functions: f.functions, Flags: f.flags,
 		Destructive: f.destructive, Where: !f.unbounded, Dynamic: f.dynamic,
-		Fingerprint: fingerprint, Prepare: f.prepare, Execute: f.execute,
+		Fingerprint: fingerprint, Prepare: f.prepare, Execute: f.execute, CopyOut: f.copyOut,
 		LiteralSensitive: f.literal || f.fpBlind,
 	}
 }

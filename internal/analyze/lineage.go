@@ -12,26 +12,27 @@ import (
 // Lineage returns where the result columns of the first statement in sql
 // come from, or nil when it returns no rows dbward can trace (or does not
 // parse). The catalog reads views' definitions with it.
-func Lineage(sql string) *lineage.Query {
+func Lineage(sql string) (q *lineage.Query) {
+	defer func() {
+		if recover() != nil { // (a bug here must not stop the catalog from loading; FuzzAnalyze looks for one)
+			q = nil
+		}
+	}()
 	tree, err := pg.Parse(sql)
 	if err != nil || len(tree.Stmts) == 0 {
 		return nil
 	}
-	q, _ := lineageOf(tree.Stmts[0].Stmt)
+	q, _ = lineageOf(tree.Stmts[0].Stmt)
 	return q
 }
 
-// lineageOf returns the lineage of a statement's result: a SELECT's, or
-// the RETURNING list of an INSERT, UPDATE or DELETE; nil for others.
+// lineageOf returns the lineage of a statement's result: a SELECT's, a
+// COPY … TO STDOUT's, the RETURNING list of an INSERT, UPDATE or DELETE,
+// or what a PREPARE prepares; nil for others.
 // aliased is set when it depends on names the pg_query fingerprint leaves
 // out (aliases of relations and of sub-select columns), so that it is not
 // shared between texts of one fingerprint.
 func lineageOf(n *pg.Node) (q *lineage.Query, aliased bool) {
-	defer func() {
-		if recover() != nil { // (analyzeText recovers too; this keeps the rest of the facts)
-			q = nil
-		}
-	}()
 	b := &lineageBuilder{}
 	switch s := n.GetNode().(type) {
 	case *pg.Node_SelectStmt:
@@ -45,6 +46,26 @@ func lineageOf(n *pg.Node) (q *lineage.Query, aliased bool) {
 		q = b.returning(s.UpdateStmt.WithClause, s.UpdateStmt.Relation, s.UpdateStmt.FromClause, s.UpdateStmt.ReturningList)
 	case *pg.Node_DeleteStmt:
 		q = b.returning(s.DeleteStmt.WithClause, s.DeleteStmt.Relation, s.DeleteStmt.UsingClause, s.DeleteStmt.ReturningList)
+	case *pg.Node_CopyStmt:
+		c := s.CopyStmt
+		if c.IsFrom || c.IsProgram || c.Filename != "" {
+			return nil, false // no rows for the client
+		}
+		if c.Query != nil {
+			return lineageOf(c.Query)
+		}
+		if c.Relation == nil {
+			return nil, false
+		}
+		rel := *b.table(c.Relation).base
+		var outs []lineage.Output
+		for _, col := range c.Attlist {
+			outs = append(outs, lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: strings.ToLower(col.GetString_().GetSval())}}})
+		}
+		if len(outs) == 0 {
+			outs = []lineage.Output{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: "*"}}}}
+		}
+		return &lineage.Query{Branches: [][]lineage.Output{outs}}, false
 	case *pg.Node_PrepareStmt:
 		// What EXECUTE of it returns (the session hands the body's
 		// analysis to the EXECUTE).

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,4 +115,41 @@ func TestLineageNotSharedAcrossAliases(t *testing.T) {
 	if render(first[0].Lineage) != "customers.email" || render(second[0].Lineage) != "customers.id" {
 		t.Fatalf("got %s and %s", render(first[0].Lineage), render(second[0].Lineage))
 	}
+}
+
+func TestCopyOut(t *testing.T) {
+	for _, c := range []struct {
+		sql     string
+		want    string // CopyOut as format/delimiter/null/quote/escape/header, "nil" for none
+		lineage string
+	}{
+		{"COPY people TO STDOUT", `text/\t/\N/0/0/false`, "*people.*"},
+		{"COPY public.people (email, id) TO STDOUT (FORMAT csv, HEADER)", `csv/,//"/"/true`, "public.people.email, public.people.id"},
+		{"COPY people TO STDOUT WITH CSV HEADER DELIMITER ';' NULL 'NULL' QUOTE '''' ESCAPE '\\'", `csv/;/NULL/'/\/true`, "*people.*"},
+		{"COPY (SELECT lower(email) FROM people) TO STDOUT (FORMAT text, DELIMITER '|')", `text/|/\N/0/0/false`, "people.email"},
+		{"COPY people TO STDOUT (FORMAT binary)", `binary/\t/\N/0/0/false`, "*people.*"},
+		{"COPY people TO STDOUT (FORMAT csv, FORCE_QUOTE *)", `csv/,//"/"/false`, "*people.*"},
+		{"COPY people TO STDOUT (FORMAT xml)", "nil", "*people.*"},
+		{"COPY people FROM STDIN", "nil", "nil"},
+		{"COPY people TO '/tmp/x'", "nil", "nil"},
+	} {
+		st := New(Options{}).Analyze(c.sql)[0]
+		got := "nil"
+		if o := st.CopyOut; o != nil {
+			got = fmt.Sprintf("%s/%s/%s/%s/%s/%v", o.Format, printable(o.Delimiter), o.Null, printable(o.Quote), printable(o.Escape), o.Header)
+		}
+		if got != c.want || render(st.Lineage) != c.lineage {
+			t.Errorf("%s: %s %s, want %s %s", c.sql, got, render(st.Lineage), c.want, c.lineage)
+		}
+	}
+}
+
+func printable(b byte) string {
+	switch b {
+	case 0:
+		return "0"
+	case '\t':
+		return `\t`
+	}
+	return string(b)
 }

@@ -77,6 +77,8 @@ type Statement struct {
 	// Lineage is where the result's columns come from, for masking
 	// (nil: the statement returns no rows dbward can trace).
 	Lineage *lineage.Query `json:"-"`
+	// CopyOut is how a COPY … TO STDOUT writes its rows (nil: not one).
+	CopyOut *CopyOut `json:"-"`
 
 	// Prepare is the name a SQL-level PREPARE defines (its facts are those of
 	// the prepared body); Execute is the name a SQL-level EXECUTE runs. The

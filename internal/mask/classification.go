@@ -13,6 +13,7 @@ import (
 type Source struct {
 	Column string       // "schema.table.column", lower-case
 	Class  detect.Class // "" when not sensitive
+	Type   uint32       // pg_type OID of its values (0: not known)
 	// Unknown is set for a view's column that dbward cannot tie to one base
 	// column while the view reads classified data: its content is scanned.
 	Unknown bool
@@ -27,6 +28,7 @@ type CatalogColumn struct {
 	Rel    string // table or view name
 	Name   string // column name
 	View   bool   // the relation is a view or materialized view
+	Type   uint32 // pg_type OID of its values
 }
 
 // ViewDependency says that view View reads column Attnum of table Table.
@@ -71,7 +73,7 @@ func Classify(cols []CatalogColumn, deps []ViewDependency, views map[uint32]*lin
 	byOID := map[uint32]*relation{}
 	for _, col := range cols {
 		qual := strings.ToLower(col.Schema + "." + col.Rel + "." + col.Name)
-		src := Source{Column: qual}
+		src := Source{Column: qual, Type: col.Type}
 		if name, ok := configured[qual]; ok {
 			if name != "none" {
 				class, err := detect.ParseClass(name)

@@ -46,16 +46,24 @@ type action struct {
 // refuses the result if the plan says so. With an inactive plan the
 // Result does nothing.
 func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query) *Result {
+	var traced []derivation
+	if plan.Active() {
+		for _, c := range cols {
+			if c.Table == 0 {
+				traced = cls.trace(q, len(cols), nil)
+				break
+			}
+		}
+	}
+	return newResult(cols, cls, plan, tr, traced)
+}
+
+// newResult is NewResult with the lineage traced: one derivation per
+// column, or nil.
+func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, traced []derivation) *Result {
 	r := &Result{tr: tr, plan: plan, cols: make([]action, len(cols)), maskedBy: make([]bool, len(cols))}
 	if !plan.Active() {
 		return r
-	}
-	var traced []derivation
-	for _, c := range cols {
-		if c.Table == 0 {
-			traced = cls.trace(q, len(cols), nil)
-			break
-		}
 	}
 	for i, c := range cols {
 		a := action{typ: c.Type, format: c.Format, hint: detect.NewHint(strings.ToLower(c.Name))}

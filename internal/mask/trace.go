@@ -19,6 +19,18 @@ type derivation struct {
 // not line up with the result's n columns. visit, when not nil, is called
 // with each relation a name resolves to before its columns are read.
 func (c *Classification) trace(q *lineage.Query, n int, visit func(*relation)) []derivation {
+	ds := c.expand(q, visit)
+	if len(ds) != n {
+		return nil
+	}
+	return ds
+}
+
+// expand resolves a query's lineage, stars expanded to their tables'
+// columns, branches of a set operation merged; nil when that cannot be
+// done (a star over a table the catalog does not have, branches of
+// different widths).
+func (c *Classification) expand(q *lineage.Query, visit func(*relation)) []derivation {
 	if c == nil || q == nil || len(q.Branches) == 0 {
 		return nil
 	}
@@ -42,17 +54,20 @@ func (c *Classification) trace(q *lineage.Query, n int, visit func(*relation)) [
 			}
 			ds = append(ds, c.derive(o, visit))
 		}
-		if len(ds) != n {
-			return nil
-		}
 		if b == 0 {
 			out = ds
 			continue
+		}
+		if len(ds) != len(out) {
+			return nil
 		}
 		for i := range out { // a set operation: what any branch reads
 			out[i].sources = append(out[i].sources, ds[i].sources...)
 			out[i].known = out[i].known && ds[i].known
 		}
+	}
+	if out == nil {
+		out = []derivation{} // (no columns, but traced)
 	}
 	return out
 }

@@ -47,6 +47,7 @@ type awaited struct {
 
 	mask     *maskCtx     // how its results are masked; nil: not at all
 	result   *mask.Result // the result set now arriving ('Q', 'E'), with mask
+	copy     *mask.Copy   // the COPY … TO STDOUT rows now arriving, with mask
 	portal   string       // 'E': the portal it runs; 'D': the portal or statement described
 	describe byte         // 'D': 'P' portal or 'S' statement
 	internal bool         // 'D': sent by dbward, not the client: its answer is not relayed
@@ -106,6 +107,14 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		if head.mask != nil {
 			m = f.rowsOf(head)
 		}
+	case 'H': // CopyOutResponse: COPY … TO STDOUT rows follow
+		if head.mask != nil {
+			head.copy = f.copyOf(head, raw)
+		}
+	case 'd': // CopyData of a COPY … TO STDOUT
+		if head.copy.Active() {
+			m.copy = head.copy
+		}
 	case 'C', 'I': // CommandComplete, EmptyQueryResponse
 		if head.result.Refused() {
 			m.refuse = true
@@ -161,8 +170,9 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (o
 	if len(head.seqs) > 0 {
 		now = f.now()
 	}
-	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start, masked: head.result.MaskedColumns()}
-	head.result = nil
+	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start,
+		masked: head.result.MaskedColumns() + head.copy.MaskedColumns()}
+	head.result, head.copy = nil, nil
 	head.stmt++
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n

@@ -116,8 +116,11 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 					Hint:    "the statement was not run; try again, and tell the operator if it persists"}
 				return v, true
 			}
-			if perr := copyRefusal(stmts, cls); perr != nil {
-				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_copy", Reason: "COPY TO STDOUT of data the policy masks"}
+			if perr := copyRefusal(stmts, cls, plan); perr != nil {
+				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_copy", Reason: "binary COPY TO STDOUT of data the policy masks"}
+				if perr == errCopyUntraced {
+					v.decision.Rule, v.decision.Reason = "mask_unknown_source", "COPY of a column of unknown source"
+				}
 				v.refusal = perr
 				return v, true
 			}

@@ -27,8 +27,9 @@ type maskCtx struct {
 	plan *mask.Plan
 	cls  *mask.Classification
 	// lineage of each statement's result, in the order of the string
-	// (an Execute's: one).
+	// (an Execute's: one), and for a COPY … TO STDOUT its format.
 	lineage []*lineage.Query
+	copyOut []*analyze.CopyOut
 }
 
 // lineageOf is the lineage of the result of the string's i-th statement.
@@ -48,9 +49,9 @@ func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification, stmts []an
 	if m := ss.lastMask; m != nil && m.plan == plan && m.cls == cls && sameLineage(m.lineage, stmts) {
 		return m
 	}
-	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts))}
+	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts)), copyOut: make([]*analyze.CopyOut, len(stmts))}
 	for i := range stmts {
-		m.lineage[i] = stmts[i].Lineage
+		m.lineage[i], m.copyOut[i] = stmts[i].Lineage, stmts[i].CopyOut
 	}
 	ss.lastMask = m
 	return m
@@ -61,8 +62,8 @@ func sameLineage(l []*lineage.Query, stmts []analyze.Statement) bool {
 		return false
 	}
 	for i := range stmts {
-		if l[i] != stmts[i].Lineage {
-			return false
+		if l[i] != stmts[i].Lineage || stmts[i].CopyOut != nil {
+			return false // (a COPY's format is not kept: it is rare)
 		}
 	}
 	return true
@@ -71,6 +72,7 @@ func sameLineage(l []*lineage.Query, stmts []analyze.Statement) bool {
 // maskStep is what masking does with one upstream message.
 type maskStep struct {
 	rows    *mask.Result // a DataRow: relay it rewritten by this
+	copy    *mask.Copy   // a CopyData row: relay it rewritten by this
 	swallow bool         // not for the client: the answer to dbward's own Describe, or a withheld result
 	refuse  bool         // the end of a withheld result: the client gets errMaskRefused instead
 	fail    bool         // the columns are unknown, so the rows cannot be masked: end the session
@@ -240,31 +242,64 @@ func maskPlan(ds []policy.Decision) (*mask.Plan, error) {
 // CompileMask is policy.Options.CompileMask for a Server's policy engine.
 func CompileMask(m map[string]any) (any, error) { return mask.ParsePlan(m) }
 
-// errCopyMasked refuses a COPY … TO STDOUT whose rows would need masking:
-// dbward masks result rows, not COPY data.
-func errCopyMasked(table string) *pgError {
-	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
-		Message: "dbward: blocked by mask_copy: COPY TO STDOUT of " + table + " would send data your policy masks, and dbward masks query results, not COPY data",
-		Hint:    "SELECT the rows instead (they are masked), or ask for a policy that shows you this data in clear"}
+// copyOf returns the masker of the rows of the COPY … TO STDOUT a
+// CopyOutResponse starts: nil when they are binary (a COPY judged not to
+// need masking: copyRefusal refuses the others) or of a format dbward does
+// not know.
+func (f *inflight) copyOf(head *awaited, raw []byte) *mask.Copy {
+	m, stmt := head.mask, head.stmt
+	if head.typ == 'E' {
+		stmt = 0
+	}
+	if stmt >= len(m.copyOut) || m.copyOut[stmt] == nil || len(raw) < 8 || raw[5] != 0 {
+		return nil
+	}
+	o := m.copyOut[stmt]
+	n := int(binary.BigEndian.Uint16(raw[6:]))
+	format := mask.CopyFormat{CSV: o.Format == "csv", Delimiter: o.Delimiter, Null: o.Null,
+		Quote: o.Quote, Escape: o.Escape, Header: o.Header}
+	return mask.NewCopy(m.cls, m.plan, f.tr, m.lineageOf(stmt), format, n)
 }
 
-// copyRefusal returns the refusal for a COPY … TO STDOUT among stmts that
-// reads a table with sensitive columns, or reads through functions, or
-// nil when none does.
-func copyRefusal(stmts []analyze.Statement, cls *mask.Classification) *pgError {
+// errCopyBinary refuses a binary COPY … TO STDOUT whose rows would need
+// masking: dbward masks COPY rows in text and CSV formats.
+func errCopyBinary(table string) *pgError {
+	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+		Message: "dbward: blocked by mask_copy: COPY TO STDOUT of " + table + " in binary format would send data your policy masks, and dbward masks COPY rows in text and CSV formats only",
+		Hint:    "use FORMAT text or FORMAT csv (the rows are masked), or ask for a policy that shows you this data in clear"}
+}
+
+// errCopyUntraced refuses a COPY whose columns dbward cannot all trace to
+// their sources, under a plan that refuses such columns.
+var errCopyUntraced = &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+	Message: "dbward: blocked by mask_unknown_source: a column of this COPY may hold sensitive data and dbward cannot tell where it comes from",
+	Hint:    "copy the table's columns by name rather than through expressions or functions"}
+
+// copyRefusal returns the refusal for a COPY … TO STDOUT among stmts
+// whose rows cannot be masked under plan: binary rows of a table with
+// sensitive columns or of a query calling functions (which might read
+// such tables), rows of a format dbward does not read, or columns of
+// unknown source where the plan refuses those. nil when none.
+func copyRefusal(stmts []analyze.Statement, cls *mask.Classification, plan *mask.Plan) *pgError {
 	for i := range stmts {
 		st := &stmts[i]
 		if st.Command != "COPY" {
 			continue
 		}
+		if o := st.CopyOut; o != nil && o.Format != "binary" {
+			if !mask.CopyMaskable(cls, plan, st.Lineage, false) {
+				return errCopyUntraced
+			}
+			continue // masked as its rows stream
+		}
 		for _, t := range st.Tables {
 			if t.Access == analyze.AccessRead && cls.Sensitive(t.Schema, t.Name) {
-				return errCopyMasked(strings.Trim(t.Schema+"."+t.Name, "."))
+				return errCopyBinary(strings.Trim(t.Schema+"."+t.Name, "."))
 			}
 		}
 		for _, fn := range st.Functions {
 			if !analyze.PureFunction(fn) {
-				return errCopyMasked("a query calling " + fn + "()")
+				return errCopyBinary("a query calling " + fn + "()")
 			}
 		}
 	}

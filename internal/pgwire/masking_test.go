@@ -132,6 +132,15 @@ func TestMaskingHidesSensitiveValues(t *testing.T) {
 			}
 			noneHeld(t, mode.String(), rec.bytes())
 		}
+		// COPY rows, as pgx reads them.
+		conn, rec := e.recordedConn(t, agent, agentToken, "shop")
+		for _, q := range []string{"COPY people TO STDOUT", "COPY (SELECT * FROM contacts) TO STDOUT (FORMAT csv)", "COPY (SELECT row_to_json(p) FROM people p) TO STDOUT"} {
+			var buf bytes.Buffer
+			if tag, err := conn.PgConn().CopyTo(ctx, &buf, q); err != nil || tag.RowsAffected() != 2 || buf.Len() == 0 {
+				t.Fatalf("%q: %v %v", q, tag, err)
+			}
+		}
+		noneHeld(t, "pgx CopyTo", rec.bytes())
 
 		// What is masked still tells records apart: the email's domain.
 		var email string
@@ -170,8 +179,8 @@ func TestMaskingHidesSensitiveValues(t *testing.T) {
 	})
 }
 
-// psql, the simple protocol's client: masked output, and COPY TO STDOUT
-// of a table with sensitive columns is refused rather than sent.
+// psql, the simple protocol's client: masked output, masked COPY rows,
+// and binary COPY of a table with sensitive columns refused.
 func TestMaskingPsql(t *testing.T) {
 	e := startProxy(t, nil)
 	resetDB(t, e.pg, "shop_prod")
@@ -193,19 +202,38 @@ func TestMaskingPsql(t *testing.T) {
 	if !strings.Contains(out, "@corp-mail.net") || !strings.Contains(out, "1111") {
 		t.Errorf("psql output lost what partial masking keeps:\n%s", out)
 	}
-	out, err = run("COPY people TO STDOUT")
+	// COPY … TO STDOUT is masked as the equivalent SELECT: in text and
+	// CSV formats, of a table or a query, through psql's COPY and \copy.
+	for sql, want := range map[string][]string{
+		"COPY people TO STDOUT": {"1\t****@corp-mail.net\t**** **** **** 1111\t****\t", "2\t\\N\t\\N\t\\N\torder 1234567812345678 shipped\t29"},
+		"COPY people (id, ssn) TO STDOUT (FORMAT csv, HEADER, FORCE_QUOTE *)":                                                   {"id,ssn", `"1","****"`, `"2",`},
+		`\copy (SELECT id, substr(ssn, 1, 6), lower(email) FROM people ORDER BY id) to stdout with (format csv, delimiter ';')`: {"1;****;****@corp-mail.net", "2;;"},
+		// A function may read what the COPY's text does not name: its
+		// output is scanned.
+		"COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT": {"<row>"},
+		"COPY (SELECT 1 AS one) TO STDOUT":                                              {"1"},
+	} {
+		out, err := run(sql)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", sql, err, out)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: no %q in\n%s", sql, w, out)
+			}
+		}
+		noneHeld(t, sql, []byte(out))
+		if strings.Contains(out, "536-22") {
+			t.Errorf("%s: a prefix of the SSN in\n%s", sql, out)
+		}
+	}
+	// Binary rows are not masked: refused.
+	out, err = run("COPY people TO STDOUT (FORMAT binary)")
 	if err == nil || !strings.Contains(out, "mask_copy") {
-		t.Errorf("COPY people TO STDOUT: %v\n%s", err, out)
+		t.Errorf("binary COPY: %v\n%s", err, out)
 	}
-	noneHeld(t, "psql COPY", []byte(out))
-	// A function may read what the COPY's text does not name.
-	if out, err = run("COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT"); err == nil || !strings.Contains(out, "mask_copy") {
-		t.Errorf("COPY of query_to_xml: %v\n%s", err, out)
-	}
-	noneHeld(t, "psql COPY query_to_xml", []byte(out))
-	if out, err = run("COPY (SELECT 1 AS one) TO STDOUT"); err != nil || strings.TrimSpace(out) != "1" {
-		t.Errorf("COPY of nothing sensitive: %v\n%s", err, out)
-	}
+	noneHeld(t, "psql binary COPY", []byte(out))
 }
 
 // A client that executes a portal it never described gets its rows masked

@@ -178,6 +178,12 @@ func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, isFat
 			return masked, false
 		}
 		m.fail = true
+	case m.copy != nil:
+		masked, err := m.copy.Row(out, raw)
+		if err == nil {
+			return masked, false
+		}
+		m.fail = true
 	case m.swallow:
 		return out, false
 	case m.refuse:
