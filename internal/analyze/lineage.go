@@ -60,7 +60,7 @@ func lineageOf(n *pg.Node) (q *lineage.Query, aliased bool) {
 		rel := *b.table(c.Relation).base
 		var outs []lineage.Output
 		for _, col := range c.Attlist {
-			outs = append(outs, lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: strings.ToLower(col.GetString_().GetSval())}}})
+			outs = append(outs, lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: strings.ToLower(col.GetString_().GetSval())}}, Direct: true})
 		}
 		if len(outs) == 0 {
 			outs = []lineage.Output{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: "*"}}}}
@@ -406,7 +406,7 @@ func (r *scopeRel) column(name string) (o lineage.Output, ok bool) {
 	case r.opaque:
 		return lineage.Output{Opaque: true}, true
 	case r.base != nil && !r.unnamed:
-		return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{*r.base}, Column: name}}}, true
+		return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{*r.base}, Column: name}}, Direct: true}, true
 	case r.base != nil:
 		return r.whole(), true // renamed columns: any of them
 	}
@@ -506,7 +506,7 @@ func (b *lineageBuilder) columnRef(cr *pg.ColumnRef, sc *scope) lineage.Output {
 		}
 		if len(fields) >= 3 {
 			// schema.table.column of a table not aliased in FROM.
-			return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{{Schema: fields[len(fields)-3], Name: relName}}, Column: col}}}
+			return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{{Schema: fields[len(fields)-3], Name: relName}}, Column: col}}, Direct: true}
 		}
 		// rel.col where rel is no FROM item: a composite column's field
 		// (PostgreSQL would say so), traced as the column rel.
@@ -517,7 +517,7 @@ func (b *lineageBuilder) columnRef(cr *pg.ColumnRef, sc *scope) lineage.Output {
 	// failing both, the whole row of a relation so named.
 	var o lineage.Output
 	var tables []lineage.Rel
-	derived := false
+	derived := 0
 	for s := sc; s != nil; s = s.outer {
 		for _, r := range s.rels {
 			if r.base != nil && !r.unnamed {
@@ -525,18 +525,26 @@ func (b *lineageBuilder) columnRef(cr *pg.ColumnRef, sc *scope) lineage.Output {
 				continue
 			}
 			if co, ok := r.column(col); ok {
-				o, derived = merge(o, co), true
+				if derived == 0 {
+					o = co
+				} else {
+					o = merge(o, co)
+				}
+				derived++
 			}
 		}
 	}
 	whole := sc.rel(col)
-	if len(tables) > 0 {
-		o.Refs = append(o.Refs, lineage.Ref{Rels: tables, Column: col, Optional: derived || whole != nil})
+	switch {
+	case len(tables) > 0 && derived == 0 && whole == nil:
+		return lineage.Output{Refs: []lineage.Ref{{Rels: tables, Column: col}}, Direct: true}
+	case len(tables) > 0:
+		o = merge(o, lineage.Output{Refs: []lineage.Ref{{Rels: tables, Column: col, Optional: true}}})
 	}
 	if whole != nil {
 		o = merge(o, whole.whole())
 	}
-	if len(o.Refs) == 0 && !o.Opaque && !derived {
+	if len(o.Refs) == 0 && !o.Opaque && derived == 0 {
 		return lineage.Output{Opaque: true} // a name nothing in scope has
 	}
 	return o
@@ -561,12 +569,12 @@ func (b *lineageBuilder) expr(n *pg.Node, sc *scope) lineage.Output {
 		return lineage.Output{} // true or false: no value shows through
 	case *pg.Node_AExpr:
 		return b.operator(e.AExpr, sc)
-	case *pg.Node_TypeCast:
-		return b.expr(e.TypeCast.Arg, sc)
+	case *pg.Node_TypeCast: // (a cast may cut a value short: varchar(4))
+		return computed(b.expr(e.TypeCast.Arg, sc))
 	case *pg.Node_CollateClause:
-		return b.expr(e.CollateClause.Arg, sc)
+		return computed(b.expr(e.CollateClause.Arg, sc))
 	case *pg.Node_AIndirection:
-		return b.expr(e.AIndirection.Arg, sc)
+		return computed(b.expr(e.AIndirection.Arg, sc))
 	case *pg.Node_CaseExpr:
 		// The value is one of the results; the conditions only choose.
 		var o lineage.Output
@@ -685,10 +693,16 @@ func functionName(parts []*pg.Node) string {
 	return strings.Join(names, ".")
 }
 
+// computed marks a value computed from o's.
+func computed(o lineage.Output) lineage.Output {
+	o.Direct = false
+	return o
+}
+
 // merge returns what a value computed from both a and b reads.
 func merge(a, b lineage.Output) lineage.Output {
 	a.Opaque = a.Opaque || b.Opaque
-	a.Star = false
+	a.Star, a.Direct = false, false
 	for _, r := range b.Refs {
 		if b.Star {
 			r.Column = "*"

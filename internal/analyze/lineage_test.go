@@ -153,3 +153,22 @@ func printable(b byte) string {
 	}
 	return string(b)
 }
+
+// Direct: which outputs are a column's own values, unchanged.
+func TestLineageDirect(t *testing.T) {
+	for sql, want := range map[string][]bool{
+		"SELECT email, c.email, public.customers.email FROM customers c, public.customers":        {true, true, true},
+		"SELECT lower(email), email::varchar(4), substr(email, 1, 3), email || '' FROM customers": {false, false, false, false},
+		"SELECT e FROM (SELECT email AS e FROM customers) s":                                      {true},
+		"SELECT e FROM (SELECT lower(email) AS e FROM customers) s":                               {false},
+		"WITH x AS (SELECT card FROM customers) SELECT card FROM x":                               {true},
+		"SELECT (SELECT email FROM customers LIMIT 1), row_to_json(c) FROM customers c":           {false, false},
+	} {
+		outs := New(Options{}).Analyze(sql)[0].Lineage.Branches[0]
+		for i, o := range outs {
+			if o.Direct != want[i] {
+				t.Errorf("%s: output %d direct %v, want %v", sql, i, o.Direct, want[i])
+			}
+		}
+	}
+}

@@ -40,6 +40,12 @@ type Output struct {
 	// (it may read any table), a table function, a construct analysis does
 	// not follow.
 	Opaque bool
+	// Direct is set when the value is a column's own, unchanged: a plain
+	// column reference (through sub-selects and CTEs). Any other value is
+	// computed, and a mask that keeps part of a value (the last digits)
+	// would keep part of a part: substr(card, 1, 4) masked so would be
+	// the card's first digits.
+	Direct bool
 }
 
 // Query is the lineage of a statement's result: its columns in order, or

@@ -17,6 +17,10 @@ type Source struct {
 	// Unknown is set for a view's column that dbward cannot tie to one base
 	// column while the view reads classified data: its content is scanned.
 	Unknown bool
+	// Computed is set when the values are computed from the column's
+	// (an expression over it, in a query or a view's definition): a
+	// partial mask of a part could show any part, so it redacts instead.
+	Computed bool
 }
 
 // CatalogColumn is one column of a table or view, as the database catalog
@@ -152,18 +156,24 @@ func (v *viewClassifier) classify(r *relation) {
 	})
 	for i, k := range r.cols {
 		src := v.c.cols[k]
-		if _, configured := v.configured[src.Column]; configured || src.Class != "" {
+		if _, configured := v.configured[src.Column]; configured {
 			continue
 		}
 		if traced != nil {
+			// What the definition computes the column from decides; a
+			// class its name suggests stays when it reads nothing classified.
 			d := traced[i]
-			src.Unknown = !d.known
-			if d.known {
-				if s, ok := mostSensitive(d.sources); ok {
+			if s, ok := mostSensitive(d.sources); ok && d.known {
+				if src.Class == "" {
 					src.Class = s.Class
 				}
+				src.Computed = s.Computed
 			}
+			src.Unknown = !d.known && src.Class == ""
 			v.c.cols[k] = src
+			continue
+		}
+		if src.Class != "" {
 			continue
 		}
 		sensitive := false

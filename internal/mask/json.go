@@ -31,7 +31,7 @@ type keyMask struct {
 func jsonKeysFor(plan *Plan, sources []Source) *jsonKeys {
 	var j *jsonKeys
 	for _, s := range sources {
-		st := plan.Strategy(s.Class, s.Column)
+		st := plan.strategyOf(s)
 		if st == Clear {
 			continue
 		}

@@ -149,6 +149,17 @@ func (p *Plan) Strategy(c detect.Class, col string) Strategy {
 	return Clear
 }
 
+// strategyOf is how the plan masks values from a source: as its class or
+// column says, except that a computed value is never masked partially
+// (the last digits of substr(card, 1, 8) are the card's middle ones).
+func (p *Plan) strategyOf(s Source) Strategy {
+	st := p.Strategy(s.Class, s.Column)
+	if st == Partial && s.Computed {
+		return Redact
+	}
+	return st
+}
+
 // strictestSource returns, of the sources a computed column reads, the
 // one the plan masks most strictly (the most sensitive one when the plan
 // masks none of them): the column is masked as that one is.
@@ -158,7 +169,7 @@ func (p *Plan) strictestSource(sources []Source) Source {
 		if s.Class == "" && p.Strategy("", s.Column) == Clear {
 			continue
 		}
-		if !found || strictness[p.Strategy(s.Class, s.Column)] > strictness[p.Strategy(best.Class, best.Column)] {
+		if !found || strictness[p.strategyOf(s)] > strictness[p.strategyOf(best)] {
 			best, found = s, true
 		}
 	}

@@ -77,7 +77,7 @@ func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 		switch {
 		case known && !src.Unknown:
 			a.class = src.Class
-			a.strategy = plan.Strategy(src.Class, src.Column)
+			a.strategy = plan.strategyOf(src)
 			// Free text holds what no classification foresaw (a card
 			// number in a support ticket): scanned too. Numbers and
 			// dates of a known, unclassified column are left alone.

@@ -83,7 +83,7 @@ func (c *Classification) derive(o lineage.Output, visit func(*relation)) derivat
 				if visit != nil {
 					visit(r)
 				}
-				if ref.Column == "*" {
+				if ref.Column == "*" { // a whole row: each column's own values
 					for _, k := range r.cols {
 						d.sources = append(d.sources, c.cols[k])
 					}
@@ -91,7 +91,9 @@ func (c *Classification) derive(o lineage.Output, visit func(*relation)) derivat
 					continue
 				}
 				if k, ok := r.names[ref.Column]; ok {
-					d.sources = append(d.sources, c.cols[k])
+					src := c.cols[k]
+					src.Computed = src.Computed || !o.Direct
+					d.sources = append(d.sources, src)
 					any = true
 				}
 			}

@@ -164,3 +164,36 @@ func TestResultMasksTracedExpressions(t *testing.T) {
 		t.Error("untraced expressions were not refused")
 	}
 }
+
+// A partial mask keeps part of a value; of a computed value (a slice of
+// a card number) that part could be any part, so it redacts instead. A
+// column's own values (Direct), and a whole row's, keep partial masking.
+func TestComputedValuesAreNotPartiallyMasked(t *testing.T) {
+	cls := traceCatalog(t)
+	p, err := ParsePlan(map[string]any{"email": "partial"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := lineage.Output{Refs: []lineage.Ref{ref("people", "email")}, Direct: true}
+	computed := out(ref("people", "email"))
+	for _, tc := range []struct {
+		name string
+		q    *lineage.Query
+		want Strategy
+	}{
+		{"direct", query(direct), Partial},
+		{"computed", query(computed), Redact},
+		{"a set operation of columns", &lineage.Query{Branches: [][]lineage.Output{{direct}, {direct}}}, Partial},
+		{"a view column computed in the view", query(lineage.Output{Refs: []lineage.Ref{ref("digest", "mail")}, Direct: true}), Redact},
+	} {
+		r := NewResult([]Column{{Name: "x", Type: oidText}}, cls, p, testTransformer(t), tc.q)
+		if got := r.cols[0].strategy; got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	// The view column itself, read by OID.
+	r := NewResult([]Column{{Name: "mail", Table: 20, Attnum: 2, Type: oidText}}, cls, p, testTransformer(t), nil)
+	if got := r.cols[0].strategy; got != Redact {
+		t.Errorf("view column: %s, want redact", got)
+	}
+}

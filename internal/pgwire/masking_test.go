@@ -207,7 +207,7 @@ func TestMaskingPsql(t *testing.T) {
 	for sql, want := range map[string][]string{
 		"COPY people TO STDOUT": {"1\t****@corp-mail.net\t**** **** **** 1111\t****\t", "2\t\\N\t\\N\t\\N\torder 1234567812345678 shipped\t29"},
 		"COPY people (id, ssn) TO STDOUT (FORMAT csv, HEADER, FORCE_QUOTE *)":                                                   {"id,ssn", `"1","****"`, `"2",`},
-		`\copy (SELECT id, substr(ssn, 1, 6), lower(email) FROM people ORDER BY id) to stdout with (format csv, delimiter ';')`: {"1;****;****@corp-mail.net", "2;;"},
+		`\copy (SELECT id, substr(ssn, 1, 6), lower(email) FROM people ORDER BY id) to stdout with (format csv, delimiter ';')`: {"1;****;****\n", "2;;"},
 		// A function may read what the COPY's text does not name: its
 		// output is scanned.
 		"COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT": {"<row>"},
@@ -333,7 +333,7 @@ func TestMaskingTracesLineage(t *testing.T) {
 	resetDB(t, e.pg, "shop_prod")
 	ctx := context.Background()
 	if err := e.pg.Exec(ctx, "shop_prod", "SET ROLE dbward_svc;"+maskingSchema+`
-		CREATE VIEW people_digest AS SELECT id, lower(email) AS mail, substr(ssn, 1, 6) AS ssn_prefix FROM people;
+		CREATE VIEW people_digest AS SELECT id, lower(email) AS mail, substr(ssn, 1, 6) AS ssn_prefix, substr(card_number, 1, 4) AS c4 FROM people;
 		CREATE VIEW digest_of_digest AS SELECT mail AS m, ssn_prefix AS p FROM people_digest;
 		GRANT ALL ON people_digest, digest_of_digest TO dbward_svc;`); err != nil {
 		t.Fatal(err)
@@ -353,6 +353,10 @@ func TestMaskingTracesLineage(t *testing.T) {
 		"SELECT upper(p) FROM digest_of_digest WHERE p IS NOT NULL",
 		"SELECT 'x' || ssn FROM people WHERE id = 1 UNION ALL SELECT 'none'",
 		"SELECT coalesce(ssn, 'n/a') FROM people WHERE id = 1",
+		// A mask that keeps the last digits must not keep a slice's.
+		"SELECT substr(card_number, 1, 4) FROM people WHERE id = 1",
+		"SELECT c4 FROM people_digest WHERE id = 1",
+		"SELECT row_to_json(s)::text FROM (SELECT substr(card_number, 1, 4) AS card_number FROM people WHERE id = 1) s",
 	}
 	for _, q := range queries {
 		var s string
@@ -380,7 +384,7 @@ func TestMaskingTracesLineage(t *testing.T) {
 			if err := rows.Err(); err != nil {
 				t.Fatalf("%v %q: %v", mode, q, err)
 			}
-			if strings.Contains(string(rec.bytes()), clear[q]) {
+			if strings.Contains(string(rec.bytes()), clear[q]) || strings.Contains(q, "card_number, 1, 4") && strings.Contains(string(rec.bytes()), "4111") {
 				t.Errorf("%v %q: the clear value %q reached the client", mode, q, clear[q])
 			}
 		}
