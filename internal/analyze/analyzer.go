@@ -191,9 +191,9 @@ func analyzeText(sql string, fp uint64, fpErr error) (r analysis) {
 			}
 		}
 		s := f.statement(text, fingerprintHex(sfp))
-		var aliased bool
-		s.Lineage, aliased = lineageOf(rs.Stmt)
-		s.LiteralSensitive = s.LiteralSensitive || aliased
+		var fpSafe bool
+		s.Lineage, fpSafe = lineageOf(rs.Stmt)
+		s.LiteralSensitive = s.LiteralSensitive || !fpSafe
 		r.stmts = append(r.stmts, s)
 		r.spans = append(r.spans, [2]int{start, end})
 		r.shapeSafe = r.shapeSafe && !f.literal

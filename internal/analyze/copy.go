@@ -77,10 +77,16 @@ func copyOut(s *pg.CopyStmt) *CopyOut {
 		case "escape":
 			escape = v
 		case "header":
-			c.Header = v != "false" && v != "off" && v != "0"
-		case "force_quote", "encoding", "freeze":
-			// Quoting follows the upstream's (a quoted value stays quoted);
-			// the encoding is the values' own.
+			c.Header = !falseWords[strings.ToLower(v)]
+		case "encoding":
+			// In these, a character's second byte may be a backslash or a
+			// delimiter, which PostgreSQL writes unescaped: dbward would
+			// split the row wrongly.
+			if clientOnlyEncodings[strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(v))] {
+				return nil
+			}
+		case "force_quote", "freeze":
+			// Quoting follows the upstream's (a quoted value stays quoted).
 		default:
 			return nil
 		}
@@ -118,6 +124,12 @@ func copyOut(s *pg.CopyStmt) *CopyOut {
 	}
 	return c
 }
+
+var falseWords = setOf(`false off 0`)
+
+// clientOnlyEncodings are PostgreSQL's client-only encodings (no ASCII-safe
+// multi-byte characters), spelled without _ or -.
+var clientOnlyEncodings = setOf(`sjis shiftjis shiftjis2004 big5 gbk uhc gb18030 johab win932 win936 win949 win950 cp932 cp936 cp949 cp950 tcvn`)
 
 // defElemValue is an option's value as text ("true" for a bare option).
 func defElemValue(n *pg.Node) string {

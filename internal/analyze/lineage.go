@@ -29,33 +29,41 @@ func Lineage(sql string) (q *lineage.Query) {
 // lineageOf returns the lineage of a statement's result: a SELECT's, a
 // COPY … TO STDOUT's, the RETURNING list of an INSERT, UPDATE or DELETE,
 // or what a PREPARE prepares; nil for others.
-// aliased is set when it depends on names the pg_query fingerprint leaves
-// out (aliases of relations and of sub-select columns), so that it is not
-// shared between texts of one fingerprint.
-func lineageOf(n *pg.Node) (q *lineage.Query, aliased bool) {
+// fingerprintSafe is false when the lineage depends on what the pg_query
+// fingerprint leaves out — aliases, and the order of select lists (which it
+// sorts) — so that it is not shared between texts of one fingerprint.
+func lineageOf(n *pg.Node) (q *lineage.Query, fingerprintSafe bool) {
 	b := &lineageBuilder{}
+	defer func() {
+		fingerprintSafe = fingerprintSafe && !b.aliased
+		if q != nil {
+			for _, br := range q.Branches {
+				fingerprintSafe = fingerprintSafe && len(br) <= 1
+			}
+		}
+	}()
 	switch s := n.GetNode().(type) {
 	case *pg.Node_SelectStmt:
 		if s.SelectStmt.IntoClause != nil {
-			return nil, false // SELECT INTO returns no rows
+			return nil, true // SELECT INTO returns no rows
 		}
 		q = &lineage.Query{Branches: b.branches(s.SelectStmt, nil)}
 	case *pg.Node_InsertStmt:
-		q = b.returning(s.InsertStmt.WithClause, s.InsertStmt.Relation, nil, s.InsertStmt.ReturningList)
+		q = b.returningQuery(n)
 	case *pg.Node_UpdateStmt:
-		q = b.returning(s.UpdateStmt.WithClause, s.UpdateStmt.Relation, s.UpdateStmt.FromClause, s.UpdateStmt.ReturningList)
+		q = b.returningQuery(n)
 	case *pg.Node_DeleteStmt:
-		q = b.returning(s.DeleteStmt.WithClause, s.DeleteStmt.Relation, s.DeleteStmt.UsingClause, s.DeleteStmt.ReturningList)
+		q = b.returningQuery(n)
 	case *pg.Node_CopyStmt:
 		c := s.CopyStmt
 		if c.IsFrom || c.IsProgram || c.Filename != "" {
-			return nil, false // no rows for the client
+			return nil, true // no rows for the client
 		}
 		if c.Query != nil {
 			return lineageOf(c.Query)
 		}
 		if c.Relation == nil {
-			return nil, false
+			return nil, true
 		}
 		rel := *b.table(c.Relation).base
 		var outs []lineage.Output
@@ -65,19 +73,22 @@ func lineageOf(n *pg.Node) (q *lineage.Query, aliased bool) {
 		if len(outs) == 0 {
 			outs = []lineage.Output{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: "*"}}}}
 		}
-		return &lineage.Query{Branches: [][]lineage.Output{outs}}, false
+		return &lineage.Query{Branches: [][]lineage.Output{outs}}, true
 	case *pg.Node_PrepareStmt:
 		// What EXECUTE of it returns (the session hands the body's
 		// analysis to the EXECUTE).
 		return lineageOf(s.PrepareStmt.Query)
 	}
-	return q, b.aliased
+	return q, true
 }
 
 // lineageBuilder walks one statement.
 type lineageBuilder struct {
+	depth int
+	// aliased is set when the lineage depends on a name the pg_query
+	// fingerprint leaves out: an alias of a relation, or the name of a
+	// sub-select's or CTE's column.
 	aliased bool
-	depth   int
 }
 
 // maxLineageDepth bounds the nesting followed; deeper is opaque.
@@ -102,8 +113,45 @@ type scopeRel struct {
 	// unnamed: its columns cannot be told apart by name (a table with
 	// column aliases, a function's columns, a derived relation with stars
 	// over tables). merged: a `*` over it does not line up with its
-	// tables' columns (a join's USING or NATURAL merges some).
-	unnamed, merged bool
+	// tables' columns (a join's USING or NATURAL merges some). noWidth:
+	// how many columns it has is not known (a function in FROM).
+	unnamed, merged, noWidth bool
+}
+
+// unaligned stands for the columns of a `*` whose number is not known:
+// a result with one cannot be lined up with its columns.
+var unaligned = lineage.Output{Star: true, Opaque: true}
+
+// oneColumn reports whether a function in FROM makes rows of one column:
+// one built-in that returns a set of single values, without ORDINALITY.
+func oneColumn(rf *pg.RangeFunction) bool {
+	if len(rf.Functions) != 1 || rf.Ordinality || len(rf.Coldeflist) > 0 {
+		return false
+	}
+	items := rf.Functions[0].GetList().GetItems()
+	if len(items) == 0 || len(items) > 1 && items[1] != nil && len(items[1].GetList().GetItems()) > 0 {
+		return false
+	}
+	fc := items[0].GetFuncCall()
+	if fc == nil {
+		return false
+	}
+	name := strings.TrimPrefix(functionName(fc.Funcname), "pg_catalog.")
+	return singleColumnSets[name] && (name != "unnest" || len(fc.Args) == 1)
+}
+
+// singleColumnSets are built-ins that return a set of single values.
+var singleColumnSets = setOf(`generate_series generate_subscripts unnest regexp_split_to_table regexp_matches
+	string_to_table json_array_elements jsonb_array_elements json_array_elements_text jsonb_array_elements_text
+	json_object_keys jsonb_object_keys jsonb_path_query`)
+
+// lateral returns the scope a FROM item sees: the FROM items to its left
+// only when it is LATERAL.
+func (sc *scope) lateral(lateral bool) *scope {
+	if lateral {
+		return sc
+	}
+	return sc.outer
 }
 
 // branches returns a select's outputs: one list, or one per branch of a
@@ -211,6 +259,10 @@ func (b *lineageBuilder) derived(alias string, query *pg.Node, colnames []*pg.No
 			r.outs, r.names = b.selectOutputs(s, sc)
 		} else {
 			branches := b.branches(s, sc)
+			if len(branches) == 0 {
+				r.opaque = true
+				return r
+			}
 			r.outs, r.names = branches[0], make([]string, len(branches[0]))
 			for _, br := range branches[1:] {
 				if len(br) != len(r.outs) {
@@ -231,35 +283,19 @@ func (b *lineageBuilder) derived(alias string, query *pg.Node, colnames []*pg.No
 			}
 		}
 	default:
-		var returning []*pg.Node
-		var rel *pg.RangeVar
-		switch m := query.GetNode().(type) {
-		case *pg.Node_InsertStmt:
-			rel, returning = m.InsertStmt.Relation, m.InsertStmt.ReturningList
-		case *pg.Node_UpdateStmt:
-			rel, returning = m.UpdateStmt.Relation, m.UpdateStmt.ReturningList
-		case *pg.Node_DeleteStmt:
-			rel, returning = m.DeleteStmt.Relation, m.DeleteStmt.ReturningList
-		}
-		if rel == nil {
+		var ok bool
+		if r.outs, r.names, ok = b.returning(query, sc); !ok {
 			r.opaque = true
 			return r
-		}
-		rs := &scope{rels: []*scopeRel{b.table(rel)}, outer: sc}
-		for _, t := range returning {
-			if rt := t.GetResTarget(); rt != nil {
-				name := rt.Name
-				if name == "" {
-					name = columnName(rt.Val)
-				}
-				r.outs, r.names = append(r.outs, b.expr(rt.Val, rs)), append(r.names, strings.ToLower(name))
-			}
 		}
 	}
 	for _, o := range r.outs {
 		if o.Star {
 			r.unnamed = true // its columns' names and positions are the tables'
 		}
+	}
+	if r.unnamed && len(colnames) > 0 {
+		r.opaque = true // names given to columns whose positions are not known
 	}
 	for i, c := range colnames {
 		if i < len(r.names) {
@@ -287,9 +323,10 @@ func (b *lineageBuilder) fromItem(n *pg.Node, sc *scope) {
 		if rv.Schemaname == "" {
 			if cte := sc.cte(strings.ToLower(rv.Relname)); cte != nil {
 				r := *cte
+				b.aliased = true
 				if rv.Alias != nil {
-					b.aliased = true
 					r.alias = strings.ToLower(rv.Alias.Aliasname)
+					r.opaque = r.opaque || r.unnamed && len(rv.Alias.Colnames) > 0
 					if len(rv.Alias.Colnames) > 0 {
 						r.names = append([]string(nil), r.names...)
 						for i, c := range rv.Alias.Colnames {
@@ -305,36 +342,43 @@ func (b *lineageBuilder) fromItem(n *pg.Node, sc *scope) {
 		}
 		sc.rels = append(sc.rels, b.table(rv))
 	case *pg.Node_RangeSubselect:
+		b.aliased = true
 		alias := ""
 		var colnames []*pg.Node
 		if it.RangeSubselect.Alias != nil {
-			b.aliased = true
 			alias, colnames = strings.ToLower(it.RangeSubselect.Alias.Aliasname), it.RangeSubselect.Alias.Colnames
 		}
-		sc.rels = append(sc.rels, b.derived(alias, it.RangeSubselect.Subquery, colnames, sc))
+		sc.rels = append(sc.rels, b.derived(alias, it.RangeSubselect.Subquery, colnames, sc.lateral(it.RangeSubselect.Lateral)))
 	case *pg.Node_JoinExpr:
 		j := it.JoinExpr
 		start := len(sc.rels)
 		b.fromItem(j.Larg, sc)
 		b.fromItem(j.Rarg, sc)
 		merged := j.IsNatural || len(j.UsingClause) > 0
-		if j.Alias != nil {
-			// (a JOIN b) AS j: j.x is a column of a or b.
-			b.aliased = true
-			sc.rels = append(sc.rels, &scopeRel{alias: strings.ToLower(j.Alias.Aliasname), unnamed: true,
-				merged: merged, outs: joinedStar(sc.rels[start:])})
-		}
 		if merged {
 			// The merged columns come first in a `*`, once.
 			for _, r := range sc.rels[start:] {
 				r.merged = true
 			}
 		}
+		if j.Alias != nil {
+			b.aliased = true
+			// (a JOIN b) AS j: j.x is a column of a or b, and a and b
+			// are no longer visible by their names.
+			inner := sc.rels[start:]
+			j := &scopeRel{alias: strings.ToLower(j.Alias.Aliasname), unnamed: true, merged: merged}
+			for _, r := range inner {
+				r.merged = false
+				j.outs = append(j.outs, r.star()...)
+				r.merged = merged
+			}
+			sc.rels = append(sc.rels[:start], j)
+		}
 	case *pg.Node_RangeTableSample:
 		b.fromItem(it.RangeTableSample.Relation, sc)
 	case *pg.Node_RangeFunction:
 		rf := it.RangeFunction
-		r := &scopeRel{unnamed: true}
+		r := &scopeRel{unnamed: true, noWidth: !oneColumn(rf)}
 		if rf.Alias != nil {
 			b.aliased = true
 			r.alias = strings.ToLower(rf.Alias.Aliasname)
@@ -348,8 +392,10 @@ func (b *lineageBuilder) fromItem(n *pg.Node, sc *scope) {
 				o.Opaque = true
 				continue
 			}
-			o = merge(o, b.expr(items[0], sc))
+			o = merge(o, b.expr(items[0], sc.lateral(rf.Lateral)))
 		}
+		// (How many columns it has, the text does not say: a `*` over it
+		// cannot be lined up.)
 		r.outs = []lineage.Output{o}
 		sc.rels = append(sc.rels, r)
 	default:
@@ -369,20 +415,11 @@ func (b *lineageBuilder) table(rv *pg.RangeVar) *scopeRel {
 	return r
 }
 
-// joinedStar is what a `*` over the relations of a join reads.
-func joinedStar(rels []*scopeRel) []lineage.Output {
-	var outs []lineage.Output
-	for _, r := range rels {
-		outs = append(outs, r.star()...)
-	}
-	return outs
-}
-
 // star returns the outputs a `*` over the relation stands for.
 func (r *scopeRel) star() []lineage.Output {
 	switch {
-	case r.opaque || r.merged:
-		return []lineage.Output{{Opaque: true}}
+	case r.opaque || r.merged || r.noWidth:
+		return []lineage.Output{unaligned}
 	case r.base != nil:
 		return []lineage.Output{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{*r.base}, Column: "*"}}}}
 	}
@@ -427,7 +464,7 @@ func (r *scopeRel) column(name string) (o lineage.Output, ok bool) {
 	}
 	var found lineage.Output
 	for _, s := range r.outs {
-		if !s.Star {
+		if !s.Star || len(s.Refs) == 0 {
 			continue
 		}
 		found.Refs = append(found.Refs, lineage.Ref{Rels: s.Refs[0].Rels, Column: name, Optional: true})
@@ -643,15 +680,16 @@ func (b *lineageBuilder) children(n *pg.Node, fn func(*pg.Node)) {
 	visit(m)
 }
 
-// comparisons are operators whose result is a boolean.
-var comparisons = setOf(`= <> != < > <= >= ~~ !~~ ~~* !~~* ~ ~* !~ !~* @> <@ && ? ?| ?& @@ @@@ @? -|- << >> &< &> <<| |>> &<| |&> ^@`)
+// comparisons are binary operators whose result is a boolean (~ is also
+// bitwise NOT, and << and >> also shift bits: those read their operands).
+var comparisons = setOf(`= <> != < > <= >= ~~ !~~ ~~* !~~* ~* !~ !~* @> <@ && ? ?| ?& @@ @@@ @? -|- &< &> <<| |>> &<| |&> ^@`)
 
 // operator returns what an operator expression reads: nothing for one
 // that yields a boolean, its operands for the others (||, +, ->>, …).
 func (b *lineageBuilder) operator(e *pg.A_Expr, sc *scope) lineage.Output {
 	switch e.Kind {
 	case pg.A_Expr_Kind_AEXPR_OP:
-		if len(e.Name) == 1 && comparisons[e.Name[0].GetString_().GetSval()] {
+		if len(e.Name) == 1 && e.Lexpr != nil && comparisons[e.Name[0].GetString_().GetSval()] {
 			return lineage.Output{}
 		}
 		return merge(b.expr(e.Lexpr, sc), b.expr(e.Rexpr, sc))
@@ -677,10 +715,41 @@ func (b *lineageBuilder) call(fc *pg.FuncCall, sc *scope) lineage.Output {
 	for _, a := range fc.Args {
 		o = merge(o, b.expr(a, sc))
 	}
+	if fc.AggWithinGroup {
+		// mode() WITHIN GROUP (ORDER BY ssn) returns one of the ssn.
+		for _, sb := range fc.AggOrder {
+			o = merge(o, b.expr(sb.GetSortBy().GetNode(), sc))
+		}
+	}
 	if !PureFunction(name) {
 		o.Opaque = true
 	}
+	if rowJSON[name] && len(fc.Args) == 1 && !fc.AggWithinGroup {
+		o.Rows = wholeRows(b.expr(fc.Args[0], sc))
+	}
 	return o
+}
+
+// rowJSON are built-ins that make JSON of a row (or rows), one key per
+// column.
+var rowJSON = setOf(`row_to_json to_json to_jsonb json_agg jsonb_agg array_to_json`)
+
+// wholeRows reports whether a value is whole rows of tables, or JSON made
+// of them: what rowJSON functions keep each column of, by name.
+func wholeRows(o lineage.Output) bool {
+	if o.Rows {
+		return true
+	}
+	whole := false
+	for _, r := range o.Refs {
+		switch {
+		case r.Column == "*":
+			whole = true
+		case !r.Optional:
+			return false
+		}
+	}
+	return whole && !o.Opaque
 }
 
 // functionName is a FuncCall's name, lower-case, "schema.name" when
@@ -702,7 +771,7 @@ func computed(o lineage.Output) lineage.Output {
 // merge returns what a value computed from both a and b reads.
 func merge(a, b lineage.Output) lineage.Output {
 	a.Opaque = a.Opaque || b.Opaque
-	a.Star, a.Direct = false, false
+	a.Star, a.Direct, a.Rows = false, false, false
 	for _, r := range b.Refs {
 		if b.Star {
 			r.Column = "*"
@@ -750,26 +819,55 @@ func columnName(n *pg.Node) string {
 	return ""
 }
 
-// returning returns the lineage of an INSERT, UPDATE or DELETE's
-// RETURNING list: the target table and the FROM/USING items are in scope.
-func (b *lineageBuilder) returning(w *pg.WithClause, rel *pg.RangeVar, from []*pg.Node, list []*pg.Node) *lineage.Query {
-	if len(list) == 0 || rel == nil {
+// returningQuery is the lineage of a top-level INSERT, UPDATE or DELETE:
+// its RETURNING list's, or nil.
+func (b *lineageBuilder) returningQuery(n *pg.Node) *lineage.Query {
+	outs, _, ok := b.returning(n, nil)
+	if !ok || len(outs) == 0 {
 		return nil
 	}
-	sc := b.withScope(w, nil)
+	return &lineage.Query{Branches: [][]lineage.Output{outs}}
+}
+
+// returning returns the outputs of an INSERT, UPDATE or DELETE's
+// RETURNING list, and their names: the target table and the FROM/USING
+// items are in scope. ok is false for another statement.
+func (b *lineageBuilder) returning(n *pg.Node, outer *scope) (outs []lineage.Output, names []string, ok bool) {
+	var w *pg.WithClause
+	var rel *pg.RangeVar
+	var from, list []*pg.Node
+	switch m := n.GetNode().(type) {
+	case *pg.Node_InsertStmt:
+		w, rel, list = m.InsertStmt.WithClause, m.InsertStmt.Relation, m.InsertStmt.ReturningList
+	case *pg.Node_UpdateStmt:
+		w, rel, from, list = m.UpdateStmt.WithClause, m.UpdateStmt.Relation, m.UpdateStmt.FromClause, m.UpdateStmt.ReturningList
+	case *pg.Node_DeleteStmt:
+		w, rel, from, list = m.DeleteStmt.WithClause, m.DeleteStmt.Relation, m.DeleteStmt.UsingClause, m.DeleteStmt.ReturningList
+	default:
+		return nil, nil, false
+	}
+	if rel == nil {
+		return nil, nil, false
+	}
+	sc := b.withScope(w, outer)
 	sc = b.fromScope(from, sc)
 	sc.rels = append([]*scopeRel{b.table(rel)}, sc.rels...)
-	var outs []lineage.Output
 	for _, t := range list {
 		rt := t.GetResTarget()
 		if rt == nil {
 			continue
 		}
 		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
-			outs = append(outs, b.star(cr, sc)...)
+			stars := b.star(cr, sc)
+			outs = append(outs, stars...)
+			names = append(names, make([]string, len(stars))...)
 			continue
 		}
-		outs = append(outs, b.expr(rt.Val, sc))
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		outs, names = append(outs, b.expr(rt.Val, sc)), append(names, strings.ToLower(name))
 	}
-	return &lineage.Query{Branches: [][]lineage.Output{outs}}
+	return outs, names, true
 }

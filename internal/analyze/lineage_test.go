@@ -91,13 +91,23 @@ func TestLineage(t *testing.T) {
 		{"EXPLAIN SELECT email FROM customers", "nil"},
 		{"PREPARE p(int) AS SELECT lower(email) FROM customers WHERE id = $1", "customers.email"},
 		{"SELECT lower(email) FROM customers JOIN orders USING (id)", "customers/orders.email"},
-		{"SELECT *, lower(email) FROM customers JOIN orders USING (id)", "opaque, opaque, customers/orders.email"},
+		{"SELECT *, lower(email) FROM customers JOIN orders USING (id)", "* opaque, * opaque, customers/orders.email"},
 		{"SELECT lower(j.email) FROM (customers JOIN orders USING (id)) AS j", "customers.email?+orders.email?"},
 		{"SELECT unknown_col FROM (SELECT 1 AS a) s", "opaque"},
 		{"WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT n + 1 FROM r) SELECT n FROM r", "opaque"},
 		{"WITH d AS (DELETE FROM customers RETURNING email) SELECT lower(email) FROM d", "customers.email"},
 		{"SELECT t.email FROM public.customers t", "public.customers.email"},
 		{"SELECT public.customers.email FROM public.customers", "public.customers.email"},
+		// What a review found traced as clean.
+		{"SELECT mode() WITHIN GROUP (ORDER BY ssn) FROM customers", "customers.ssn"},
+		{"SELECT ~(~ip), card_int >> 0, ip << '10.0.0.0/8' FROM logins", "logins.ip, logins.card_int, logins.ip"},
+		{"SELECT s.b || '' FROM (SELECT *, 1 FROM customers) s(a, b)", "opaque"},
+		{"SELECT (SELECT u.v || '' FROM (SELECT 0 AS ssn) t, (SELECT t.ssn AS v) u) FROM customers t", "customers.ssn"},
+		{"SELECT (SELECT u.v || '' FROM (SELECT 0 AS ssn) t, LATERAL (SELECT t.ssn AS v) u) FROM customers t", "-"},
+		{"SELECT (SELECT c.ssn || '' FROM ((SELECT 0 AS ssn) c CROSS JOIN (SELECT 1) d) j) FROM customers c", "customers.ssn"},
+		{"SELECT * FROM ((SELECT 1 a) x JOIN (SELECT 2 b) y ON true) j, (SELECT dob + 0 v FROM customers) c", "-, -, customers.dob"},
+		{"SELECT * FROM unnest(ARRAY[1], ARRAY[2]) u, customers", "* opaque, *customers.*"},
+		{"WITH u AS (UPDATE orders SET id = orders.id FROM customers status WHERE true RETURNING status.ssn v) SELECT v || '' FROM u", "customers.ssn"},
 	} {
 		stmts := New(Options{}).Analyze(c.sql)
 		if got := render(stmts[0].Lineage); got != c.want {
@@ -109,6 +119,12 @@ func TestLineage(t *testing.T) {
 // Texts of one fingerprint that differ in aliases trace differently: their
 // analysis is not shared.
 func TestLineageNotSharedAcrossAliases(t *testing.T) {
+	// (pg_query's fingerprint also sorts select lists.)
+	o := New(Options{})
+	o.Analyze("SELECT 0, dob + 0 FROM customers")
+	if got := render(o.Analyze("SELECT dob + 0, 0 FROM customers")[0].Lineage); got != "customers.dob, -" {
+		t.Errorf("reordered select list: %s", got)
+	}
 	a := New(Options{})
 	first := a.Analyze("SELECT lower(x) FROM (SELECT email AS x, id AS y FROM customers) s")
 	second := a.Analyze("SELECT lower(x) FROM (SELECT email AS y, id AS x FROM customers) s")
@@ -152,6 +168,24 @@ func printable(b byte) string {
 		return `\t`
 	}
 	return string(b)
+}
+
+// Rows: JSON made of whole rows, masked key by key.
+func TestLineageRows(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT row_to_json(c) FROM customers c":                     true,
+		"SELECT to_jsonb(c.*), json_agg(c) FROM customers c":         true,
+		"SELECT json_agg(row_to_json(c)) FROM customers c":           true,
+		"SELECT json_build_object('email', email) FROM customers":    false,
+		"SELECT row_to_json(s) FROM (SELECT email FROM customers) s": false,
+		"SELECT to_json(email) FROM customers":                       false,
+	} {
+		for _, o := range New(Options{}).Analyze(sql)[0].Lineage.Branches[0] {
+			if o.Rows != want {
+				t.Errorf("%s: rows %v, want %v", sql, o.Rows, want)
+			}
+		}
+	}
 }
 
 // Direct: which outputs are a column's own values, unchanged.

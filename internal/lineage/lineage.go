@@ -33,7 +33,9 @@ type Output struct {
 	// shows through.
 	Refs []Ref
 	// Star stands for several result columns: those of Refs[0].Rels[0] in
-	// catalog order (a `*` or `t.*` in a select list over a table).
+	// catalog order (a `*` or `t.*` in a select list over a table). A Star
+	// without Refs is a `*` whose columns analysis cannot count (over a
+	// function, a join USING): the result cannot be lined up with it.
 	Star bool
 	// Opaque is set when the value comes from something whose inputs
 	// cannot be seen in the text: a function that is not a known built-in
@@ -46,6 +48,10 @@ type Output struct {
 	// would keep part of a part: substr(card, 1, 4) masked so would be
 	// the card's first digits.
 	Direct bool
+	// Rows is set when the value is JSON made of whole rows
+	// (row_to_json(c), to_jsonb(c), json_agg(c)): each column's value is
+	// in it, unchanged, under the column's name.
+	Rows bool
 }
 
 // Query is the lineage of a statement's result: its columns in order, or

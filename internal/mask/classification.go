@@ -164,7 +164,7 @@ func (v *viewClassifier) classify(r *relation) {
 			// class its name suggests stays when it reads nothing classified.
 			d := traced[i]
 			if s, ok := mostSensitive(d.sources); ok && d.known {
-				if src.Class == "" {
+				if severity[s.Class] > severity[src.Class] { // (ssn AS email is an ssn)
 					src.Class = s.Class
 				}
 				src.Computed = s.Computed

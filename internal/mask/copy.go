@@ -38,6 +38,10 @@ type Copy struct {
 // CopyMaskable reports whether the rows of a COPY with lineage q can be
 // masked under plan: not when they are binary, nor when some column's
 // source cannot be traced and the plan refuses such columns.
+//
+// A COPY's rows carry no table OIDs, so its columns are only known through
+// lineage: one whose columns do not line up with it (a `*` over a join
+// USING, a function in FROM) cannot be masked, whatever the plan.
 func CopyMaskable(cls *Classification, plan *Plan, q *lineage.Query, binaryFormat bool) bool {
 	if !plan.Active() {
 		return true
@@ -45,15 +49,12 @@ func CopyMaskable(cls *Classification, plan *Plan, q *lineage.Query, binaryForma
 	if binaryFormat {
 		return false
 	}
-	if !plan.RefusesUnknown() {
-		return true // untraced columns are scanned
-	}
 	ds := cls.expand(q, nil)
 	if ds == nil {
 		return false
 	}
 	for _, d := range ds {
-		if !d.known {
+		if !d.known && plan.RefusesUnknown() {
 			return false
 		}
 	}
@@ -62,9 +63,14 @@ func CopyMaskable(cls *Classification, plan *Plan, q *lineage.Query, binaryForma
 
 // NewCopy returns the masker of the rows of a COPY with lineage q, in
 // format f, of n columns (as its CopyOutResponse says). Columns lineage
-// cannot trace are scanned.
-func NewCopy(cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query, f CopyFormat, n int) *Copy {
+// cannot trace are scanned. ok is false when the rows cannot be masked:
+// the lineage does not line up with n columns, or the plan refuses a
+// column it cannot trace.
+func NewCopy(cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query, f CopyFormat, n int) (c *Copy, ok bool) {
 	ds := cls.trace(q, n, nil)
+	if ds == nil && n > 0 && plan.Active() {
+		return nil, false
+	}
 	cols := make([]Column, n)
 	for i := range cols {
 		cols[i].Type = oidText
@@ -79,8 +85,9 @@ func NewCopy(cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query,
 			cols[i].Type = src.Type
 		}
 	}
-	return &Copy{res: newResult(cols, cls, plan, tr, ds), f: f, header: f.Header,
+	c = &Copy{res: newResult(cols, cls, plan, tr, ds), f: f, header: f.Header,
 		fields: make([][]byte, n), quoted: make([]bool, n), decoded: make([]byte, 0, 512)}
+	return c, !c.res.Refused()
 }
 
 // Active reports whether rows need rewriting.
@@ -103,7 +110,7 @@ func (c *Copy) Row(dst, raw []byte) ([]byte, error) {
 		return dst, ErrMalformed
 	}
 	row := raw[5:]
-	if c.header {
+	if c.header || len(c.fields) == 0 { // (a row of no columns is an empty line)
 		c.header = false
 		return append(dst, raw...), nil
 	}

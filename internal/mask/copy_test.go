@@ -23,7 +23,11 @@ func copyOf(t testing.TB, f CopyFormat) *Copy {
 		t.Fatal(err)
 	}
 	q := &lineage.Query{Branches: [][]lineage.Output{{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{{Name: "people"}}, Column: "*"}}}}}}
-	return NewCopy(cls, p, testTransformer(t), q, f, 3)
+	c, ok := NewCopy(cls, p, testTransformer(t), q, f, 3)
+	if !ok {
+		t.Fatal("the COPY cannot be masked")
+	}
+	return c
 }
 
 func copyData(row string) []byte {

@@ -70,7 +70,7 @@ func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 		src, known := cls.Source(c)
 		if !known && c.Table == 0 && traced != nil && traced[i].known {
 			src, known = plan.strictestSource(traced[i].sources), true
-			if isJSON(c.Type) && len(traced[i].sources) > 1 {
+			if isJSON(c.Type) && traced[i].rows {
 				a.json = jsonKeysFor(plan, traced[i].sources)
 			}
 		}

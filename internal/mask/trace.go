@@ -12,6 +12,7 @@ import (
 type derivation struct {
 	sources []Source
 	known   bool
+	rows    bool // JSON of whole rows: masked key by key (lineage.Output.Rows)
 }
 
 // trace resolves a query's lineage (by name, from its text) against the
@@ -39,6 +40,9 @@ func (c *Classification) expand(q *lineage.Query, visit func(*relation)) []deriv
 		var ds []derivation
 		for _, o := range branch {
 			if o.Star {
+				if len(o.Refs) == 0 || len(o.Refs[0].Rels) == 0 {
+					return nil // a `*` of columns analysis could not count
+				}
 				rels := c.lookup(o.Refs[0].Rels[0])
 				if len(rels) != 1 {
 					return nil // which table's columns, how many: unknown
@@ -74,7 +78,7 @@ func (c *Classification) expand(q *lineage.Query, visit func(*relation)) []deriv
 
 // derive resolves one output that is not a star.
 func (c *Classification) derive(o lineage.Output, visit func(*relation)) derivation {
-	d := derivation{known: !o.Opaque}
+	d := derivation{known: !o.Opaque, rows: o.Rows}
 	found := false
 	for _, ref := range o.Refs {
 		any := false
@@ -83,14 +87,17 @@ func (c *Classification) derive(o lineage.Output, visit func(*relation)) derivat
 				if visit != nil {
 					visit(r)
 				}
-				if ref.Column == "*" { // a whole row: each column's own values
+				if ref.Column == "*" { // a whole row: its columns' values, unchanged only in row JSON
 					for _, k := range r.cols {
-						d.sources = append(d.sources, c.cols[k])
+						src := c.cols[k]
+						src.Computed = src.Computed || !o.Rows
+						d.sources = append(d.sources, src)
 					}
 					any = true
 					continue
 				}
 				if k, ok := r.names[ref.Column]; ok {
+					d.rows = false // (row_to_json(c) of a column named c is no row)
 					src := c.cols[k]
 					src.Computed = src.Computed || !o.Direct
 					d.sources = append(d.sources, src)

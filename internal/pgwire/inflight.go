@@ -45,12 +45,15 @@ type awaited struct {
 	rows  int64      // rows returned so far by the statement now running
 	start int64      // when it was forwarded or the previous statement ended (ns)
 
-	mask     *maskCtx     // how its results are masked; nil: not at all
-	result   *mask.Result // the result set now arriving ('Q', 'E'), with mask
-	copy     *mask.Copy   // the COPY … TO STDOUT rows now arriving, with mask
-	portal   string       // 'E': the portal it runs; 'D': the portal or statement described
-	describe byte         // 'D': 'P' portal or 'S' statement
-	internal bool         // 'D': sent by dbward, not the client: its answer is not relayed
+	mask   *maskCtx     // how its results are masked; nil: not at all
+	result *mask.Result // the result set now arriving ('Q', 'E'), with mask
+	copy   *mask.Copy   // the COPY … TO STDOUT rows now arriving, with mask
+	// copyWithheld: those rows cannot be masked; the client gets an error
+	// for the COPY instead.
+	copyWithheld bool
+	portal       string // 'E': the portal it runs; 'D': the portal or statement described
+	describe     byte   // 'D': 'P' portal or 'S' statement
+	internal     bool   // 'D': sent by dbward, not the client: its answer is not relayed
 }
 
 // recorded is where a statement is in the audit trail.
@@ -109,14 +112,20 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		}
 	case 'H': // CopyOutResponse: COPY … TO STDOUT rows follow
 		if head.mask != nil {
-			head.copy = f.copyOf(head, raw)
+			var ok bool
+			head.copy, ok = f.copyOf(head, raw)
+			head.copyWithheld = !ok
+			m.swallow = !ok
 		}
-	case 'd': // CopyData of a COPY … TO STDOUT
-		if head.copy.Active() {
+	case 'd', 'c': // CopyData, CopyDone of a COPY … TO STDOUT
+		switch {
+		case head.copyWithheld:
+			m.swallow = true
+		case typ == 'd' && head.copy.Active():
 			m.copy = head.copy
 		}
 	case 'C', 'I': // CommandComplete, EmptyQueryResponse
-		if head.result.Refused() {
+		if head.result.Refused() || head.copyWithheld {
 			m.refuse = true
 		}
 		tag := ""
@@ -172,7 +181,7 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (o
 	}
 	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start,
 		masked: head.result.MaskedColumns() + head.copy.MaskedColumns()}
-	head.result, head.copy = nil, nil
+	head.result, head.copy, head.copyWithheld = nil, nil, false
 	head.stmt++
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n

@@ -243,16 +243,18 @@ func maskPlan(ds []policy.Decision) (*mask.Plan, error) {
 func CompileMask(m map[string]any) (any, error) { return mask.ParsePlan(m) }
 
 // copyOf returns the masker of the rows of the COPY … TO STDOUT a
-// CopyOutResponse starts: nil when they are binary (a COPY judged not to
-// need masking: copyRefusal refuses the others) or of a format dbward does
-// not know.
-func (f *inflight) copyOf(head *awaited, raw []byte) *mask.Copy {
+// CopyOutResponse starts: nil when they need none (binary rows of a COPY
+// judged not to need masking: copyRefusal refuses the others, or a format
+// dbward does not know, likewise). ok is false when the rows cannot be
+// masked after all (the lineage does not line up with the columns the
+// upstream announces): they are withheld, and the client gets an error.
+func (f *inflight) copyOf(head *awaited, raw []byte) (c *mask.Copy, ok bool) {
 	m, stmt := head.mask, head.stmt
 	if head.typ == 'E' {
 		stmt = 0
 	}
 	if stmt >= len(m.copyOut) || m.copyOut[stmt] == nil || len(raw) < 8 || raw[5] != 0 {
-		return nil
+		return nil, true
 	}
 	o := m.copyOut[stmt]
 	n := int(binary.BigEndian.Uint16(raw[6:]))

@@ -212,6 +212,7 @@ func TestMaskingPsql(t *testing.T) {
 		// output is scanned.
 		"COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT": {"<row>"},
 		"COPY (SELECT 1 AS one) TO STDOUT":                                              {"1"},
+		"COPY (SELECT FROM people) TO STDOUT":                                           {"\n\n"}, // rows of no columns
 	} {
 		out, err := run(sql)
 		if err != nil {
@@ -227,6 +228,21 @@ func TestMaskingPsql(t *testing.T) {
 		if strings.Contains(out, "536-22") {
 			t.Errorf("%s: a prefix of the SSN in\n%s", sql, out)
 		}
+	}
+	// HEADER is read as PostgreSQL reads it: 'OFF' is no header, and
+	// the first row is a row.
+	if out, err := run("COPY (SELECT ssn FROM people ORDER BY id) TO STDOUT (FORMAT csv, HEADER 'OFF')"); err != nil || strings.Contains(out, "536-22") || !strings.HasPrefix(out, "****") {
+		t.Errorf("HEADER 'OFF': %v\n%s", err, out)
+	}
+	// Rows whose columns lineage cannot line up (a star over a
+	// composite, over a join USING) are not sent: no table OIDs say what
+	// a COPY's columns are.
+	for _, q := range []string{"COPY (SELECT (p).* FROM people p) TO STDOUT", "COPY (SELECT * FROM people JOIN contacts USING (id)) TO STDOUT"} {
+		out, err := run(q)
+		if err == nil || !strings.Contains(out, "mask_unknown_source") {
+			t.Errorf("%s: %v\n%s", q, err, out)
+		}
+		noneHeld(t, q, []byte(out))
 	}
 	// Binary rows are not masked: refused.
 	out, err = run("COPY people TO STDOUT (FORMAT binary)")
