@@ -201,11 +201,7 @@ func (b *lineageBuilder) selectOutputs(s *pg.SelectStmt, outer *scope) ([]lineag
 			continue
 		}
 		o := b.expr(rt.Val, sc)
-		name := rt.Name
-		if name == "" {
-			name = columnName(rt.Val)
-		}
-		outs, names = append(outs, o), append(names, strings.ToLower(name))
+		outs, names = append(outs, o), append(names, targetName(rt))
 	}
 	return outs, names
 }
@@ -366,7 +362,8 @@ func (b *lineageBuilder) fromItem(n *pg.Node, sc *scope) {
 			// (a JOIN b) AS j: j.x is a column of a or b, and a and b
 			// are no longer visible by their names.
 			inner := sc.rels[start:]
-			j := &scopeRel{alias: strings.ToLower(j.Alias.Aliasname), unnamed: true, merged: merged}
+			j := &scopeRel{alias: strings.ToLower(j.Alias.Aliasname), unnamed: true, merged: merged,
+				opaque: len(j.Alias.Colnames) > 0} // (columns renamed by position)
 			for _, r := range inner {
 				r.merged = false
 				j.outs = append(j.outs, r.star()...)
@@ -392,7 +389,7 @@ func (b *lineageBuilder) fromItem(n *pg.Node, sc *scope) {
 				o.Opaque = true
 				continue
 			}
-			o = merge(o, b.expr(items[0], sc.lateral(rf.Lateral)))
+			o = merge(o, b.expr(items[0], sc)) // (a function in FROM sees the items to its left, LATERAL or not)
 		}
 		// (How many columns it has, the text does not say: a `*` over it
 		// cannot be lined up.)
@@ -448,12 +445,19 @@ func (r *scopeRel) column(name string) (o lineage.Output, ok bool) {
 		return r.whole(), true // renamed columns: any of them
 	}
 	if !r.unnamed {
+		var guess lineage.Output
+		guessed := false
 		for i, n := range r.names {
-			if n == name {
+			switch n {
+			case name:
 				return r.outs[i], true
+			case "":
+				// A column analysis cannot name may be this one: the name
+				// stops here rather than reach an outer query's column.
+				guess, guessed = merge(guess, r.outs[i]), true
 			}
 		}
-		return lineage.Output{}, false
+		return guess, guessed
 	}
 	// A star over tables hides which column the name is: it is one of the
 	// named outputs, or a column of the starred tables.
@@ -725,7 +729,7 @@ func (b *lineageBuilder) call(fc *pg.FuncCall, sc *scope) lineage.Output {
 		o.Opaque = true
 	}
 	if rowJSON[name] && len(fc.Args) == 1 && !fc.AggWithinGroup {
-		o.Rows = wholeRows(b.expr(fc.Args[0], sc))
+		o.Rows = b.wholeRows(fc.Args[0], sc)
 	}
 	return o
 }
@@ -734,22 +738,20 @@ func (b *lineageBuilder) call(fc *pg.FuncCall, sc *scope) lineage.Output {
 // column.
 var rowJSON = setOf(`row_to_json to_json to_jsonb json_agg jsonb_agg array_to_json`)
 
-// wholeRows reports whether a value is whole rows of tables, or JSON made
-// of them: what rowJSON functions keep each column of, by name.
-func wholeRows(o lineage.Output) bool {
-	if o.Rows {
-		return true
+// wholeRows reports whether an argument is whole rows of a table under
+// its catalog column names (c or c.*, c neither renamed nor a sub-select)
+// or JSON already made of them: what rowJSON functions keep each column
+// of, under its own name.
+func (b *lineageBuilder) wholeRows(arg *pg.Node, sc *scope) bool {
+	if fc := arg.GetFuncCall(); fc != nil {
+		return b.call(fc, sc).Rows
 	}
-	whole := false
-	for _, r := range o.Refs {
-		switch {
-		case r.Column == "*":
-			whole = true
-		case !r.Optional:
-			return false
-		}
+	cr := arg.GetColumnRef()
+	if cr == nil || len(cr.Fields) == 0 || len(cr.Fields) > 2 || len(cr.Fields) == 2 && !isStar(cr) {
+		return false
 	}
-	return whole && !o.Opaque
+	r := sc.rel(strings.ToLower(cr.Fields[0].GetString_().GetSval()))
+	return r != nil && r.base != nil && !r.unnamed && !r.opaque
 }
 
 // functionName is a FuncCall's name, lower-case, "schema.name" when
@@ -786,6 +788,14 @@ func isStar(cr *pg.ColumnRef) bool {
 	return len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil
 }
 
+// targetName is a select-list entry's column name, lower-case.
+func targetName(rt *pg.ResTarget) string {
+	if rt.Name != "" {
+		return strings.ToLower(rt.Name)
+	}
+	return strings.ToLower(columnName(rt.Val))
+}
+
 // columnName is the name PostgreSQL gives an unnamed select-list entry,
 // as far as a reference to it from an outer query needs: a column's name,
 // a function's, a cast's operand's.
@@ -815,6 +825,34 @@ func columnName(n *pg.Node) string {
 		return columnName(e.AIndirection.Arg)
 	case *pg.Node_CaseExpr:
 		return "case"
+	case *pg.Node_SubLink:
+		switch e.SubLink.SubLinkType {
+		case pg.SubLinkType_EXISTS_SUBLINK:
+			return "exists"
+		case pg.SubLinkType_ARRAY_SUBLINK:
+			return "array"
+		case pg.SubLinkType_EXPR_SUBLINK:
+			if sel := e.SubLink.Subselect.GetSelectStmt(); sel != nil && len(sel.TargetList) == 1 {
+				if rt := sel.TargetList[0].GetResTarget(); rt != nil {
+					return targetName(rt)
+				}
+			}
+		}
+	case *pg.Node_CoalesceExpr:
+		return "coalesce"
+	case *pg.Node_MinMaxExpr:
+		if e.MinMaxExpr.Op == pg.MinMaxOp_IS_GREATEST {
+			return "greatest"
+		}
+		return "least"
+	case *pg.Node_AArrayExpr:
+		return "array"
+	case *pg.Node_RowExpr:
+		return "row"
+	case *pg.Node_AExpr:
+		if e.AExpr.Kind == pg.A_Expr_Kind_AEXPR_NULLIF {
+			return "nullif"
+		}
 	}
 	return ""
 }
@@ -863,11 +901,7 @@ func (b *lineageBuilder) returning(n *pg.Node, outer *scope) (outs []lineage.Out
 			names = append(names, make([]string, len(stars))...)
 			continue
 		}
-		name := rt.Name
-		if name == "" {
-			name = columnName(rt.Val)
-		}
-		outs, names = append(outs, b.expr(rt.Val, sc)), append(names, strings.ToLower(name))
+		outs, names = append(outs, b.expr(rt.Val, sc)), append(names, targetName(rt))
 	}
 	return outs, names, true
 }

@@ -120,3 +120,33 @@ func TestStartupPackets(t *testing.T) {
 		})
 	}
 }
+
+// A client_encoding dbward refuses from the client, set instead by the
+// role's defaults on the database, ends the session before it starts:
+// dbward would read SQL (and split COPY rows) otherwise than the server.
+func TestRoleDefaultEncodingRefused(t *testing.T) {
+	e := startProxy(t, nil)
+	ctx := context.Background()
+	if err := e.pg.Exec(ctx, "shop_prod", "ALTER ROLE dbward_svc IN DATABASE shop_prod SET client_encoding = 'SJIS'"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := e.pg.Exec(ctx, "shop_prod", "ALTER ROLE dbward_svc IN DATABASE shop_prod RESET client_encoding"); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	cfg, err := pgx.ParseConfig(e.url(bob, bobToken, "shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(cfg.RuntimeParams, "client_encoding") // (the client leaves it to the server)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		conn.Close(ctx)
+		t.Fatal("a session under SJIS started")
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" || !strings.Contains(pe.Message, "client_encoding") {
+		t.Fatalf("got %v", err)
+	}
+}

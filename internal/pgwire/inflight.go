@@ -110,6 +110,10 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		if head.mask != nil {
 			m = f.rowsOf(head)
 		}
+	case 'N': // NoticeResponse, while a statement runs
+		if head.mask != nil {
+			m.message = head.mask.plan
+		}
 	case 'H': // CopyOutResponse: COPY … TO STDOUT rows follow
 		if head.mask != nil {
 			var ok bool
@@ -138,6 +142,9 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		o, ok = f.complete(head, "PORTAL SUSPENDED", "", false)
 		return o, ok, m
 	case 'E': // ErrorResponse
+		if head.mask != nil {
+			m.message = head.mask.plan
+		}
 		o, ok = f.complete(head, "", errorCode(raw), true)
 		if head.typ != 'Q' {
 			// The upstream skips everything up to the next Sync.

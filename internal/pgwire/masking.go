@@ -73,6 +73,7 @@ func sameLineage(l []*lineage.Query, stmts []analyze.Statement) bool {
 type maskStep struct {
 	rows    *mask.Result // a DataRow: relay it rewritten by this
 	copy    *mask.Copy   // a CopyData row: relay it rewritten by this
+	message *mask.Plan   // an ErrorResponse or NoticeResponse of a masked statement: mask the values it tells
 	swallow bool         // not for the client: the answer to dbward's own Describe, or a withheld result
 	refuse  bool         // the end of a withheld result: the client gets errMaskRefused instead
 	fail    bool         // the columns are unknown, so the rows cannot be masked: end the session
@@ -83,6 +84,11 @@ type maskStep struct {
 var errMaskRefused = &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
 	Message: "dbward: blocked by mask_unknown_source: a result column may hold sensitive data and dbward cannot tell where it comes from",
 	Hint:    "select the table's columns by name rather than through expressions, or ask for a policy that masks such columns by content"}
+
+// errSyntaxSetting ends a session whose database set, by default, a
+// client_encoding or standard_conforming_strings dbward cannot follow.
+var errSyntaxSetting = fatal(codeFeatureNotSupported, "dbward: the database sets a client_encoding or standard_conforming_strings that dbward cannot read SQL under",
+	"ask the operator to remove that default from the role or database (ALTER ROLE … RESET client_encoding)")
 
 // errMaskFailed ends a session whose rows dbward could not mask.
 var errMaskFailed = fatal(codeInternalError, "dbward: internal error: a result could not be masked, so it was not sent",

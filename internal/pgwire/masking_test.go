@@ -27,7 +27,7 @@ import (
 var held = []string{"jane.roe@corp-mail.net", "4111 1111 1111 1111", "4111111111111111", "536-22-8726", "AKIAIOSFODNN7EXAMPLF"}
 
 const maskingSchema = `
-CREATE TABLE people (id int PRIMARY KEY, email text, card_number text, ssn text, notes text, age int);
+CREATE TABLE people (id int PRIMARY KEY, email text UNIQUE, card_number text, ssn text, notes text, age int);
 INSERT INTO people VALUES
   (1, 'jane.roe@corp-mail.net', '4111 1111 1111 1111', '536-22-8726', 'call jane.roe@corp-mail.net, key AKIAIOSFODNN7EXAMPLF', 41),
   (2, NULL, NULL, NULL, 'order 1234567812345678 shipped', 29);
@@ -404,6 +404,13 @@ func TestMaskingTracesLineage(t *testing.T) {
 				t.Errorf("%v %q: the clear value %q reached the client", mode, q, clear[q])
 			}
 		}
+		// Errors tell values too: PostgreSQL quotes what it cannot cast.
+		if _, err := c.Exec(ctx, "SELECT ssn::int FROM people WHERE id = 1", mode); err == nil || !strings.Contains(err.Error(), "22P02") {
+			t.Errorf("%v: a cast of the ssn: %v", mode, err)
+		}
+		if _, err := c.Exec(ctx, "INSERT INTO people (id, email) SELECT 3, email FROM people WHERE id = 1", mode); err == nil {
+			t.Errorf("%v: a duplicate insert: %v", mode, err)
+		}
 		// Counts and lengths tell no value, and stay as they are.
 		var n, l int
 		var total string
@@ -425,6 +432,12 @@ func TestMaskingTracesLineage(t *testing.T) {
 		}
 		noneHeld(t, mode.String(), rec.bytes())
 	}
+	// What a function raises while masked results are read.
+	c, rec := e.recordedConn(t, agent, agentToken, "shop")
+	if _, err := c.Exec(ctx, "DO $$ BEGIN RAISE NOTICE 'ssn %', (SELECT ssn FROM people WHERE id = 1); END $$"); err != nil {
+		t.Fatalf("DO: %v", err)
+	}
+	noneHeld(t, "RAISE NOTICE", rec.bytes())
 	// The dba in dev sees expressions in clear, as the columns.
 	if err := e.pg.Exec(ctx, "shop_dev", "SET ROLE dbward_svc;"+maskingSchema); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/policy"
 )
 
@@ -194,6 +195,9 @@ func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, isFat
 		ss.terminate(errMaskFailed)
 		return out, false
 	}
+	if m.message != nil {
+		raw = mask.Message(nil, raw, m.message, ss.flight.tr)
+	}
 	switch typ {
 	case 'E':
 		if isFatalError(raw) {
@@ -206,9 +210,18 @@ func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, isFat
 		}
 	case 'S':
 		// SET application_name changes what policies see as the session's.
-		if name, rest, ok := cstring(raw[5:]); ok && name == "application_name" {
-			if v, _, ok := cstring(rest); ok {
+		if name, rest, ok := cstring(raw[5:]); ok {
+			v, _, _ := cstring(rest)
+			switch {
+			case name == "application_name":
 				ss.appName.Store(&v)
+			case analyze.ChangesSyntax(name, v):
+				// A setting dbward refuses from the client, come from the
+				// role's or database's defaults: it would read the SQL, and
+				// split COPY rows, otherwise than the server.
+				ss.srv.log.Error("the database set a setting dbward cannot follow; session ended", "identity", ss.id.Name, "datastore", ss.ds.Name, "setting", name)
+				ss.terminate(errSyntaxSetting)
+				return out, false
 			}
 		}
 	}

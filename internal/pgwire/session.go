@@ -74,6 +74,13 @@ func (ss *session) run(ctx context.Context) {
 	defer ss.close() // however run ends, a panic included, both connections close
 	stop := context.AfterFunc(ctx, func() { ss.terminate(shuttingDown()) })
 	defer stop()
+	for k, v := range ss.up.Parameters {
+		if analyze.ChangesSyntax(k, v) { // (from the role's or database's defaults)
+			ss.srv.log.Error("the database sets a setting dbward cannot follow; session refused", "identity", ss.id.Name, "datastore", ss.ds.Name, "setting", k)
+			ss.terminate(errSyntaxSetting)
+			return
+		}
+	}
 	hello := ss.greeting()
 	if _, err := ss.client.Write(hello); err != nil {
 		ss.close()
