@@ -71,7 +71,7 @@ func lineageOf(n *pg.Node) (q *lineage.Query, fingerprintSafe bool) {
 			outs = append(outs, lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: strings.ToLower(col.GetString_().GetSval())}}, Direct: true})
 		}
 		if len(outs) == 0 {
-			outs = []lineage.Output{{Star: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: "*"}}}}
+			outs = []lineage.Output{{Star: true, Stored: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: "*"}}}}
 		}
 		return &lineage.Query{Branches: [][]lineage.Output{outs}}, true
 	case *pg.Node_PrepareStmt:

@@ -37,6 +37,9 @@ type Output struct {
 	// without Refs is a `*` whose columns analysis cannot count (over a
 	// function, a join USING): the result cannot be lined up with it.
 	Star bool
+	// Stored narrows a Star to the columns a table stores: COPY t TO
+	// STDOUT leaves generated columns out.
+	Stored bool
 	// Opaque is set when the value comes from something whose inputs
 	// cannot be seen in the text: a function that is not a known built-in
 	// (it may read any table), a table function, a construct analysis does

@@ -33,6 +33,8 @@ type CatalogColumn struct {
 	Name   string // column name
 	View   bool   // the relation is a view or materialized view
 	Type   uint32 // pg_type OID of its values
+	// Generated: a generated column, which COPY t TO STDOUT leaves out.
+	Generated bool
 }
 
 // ViewDependency says that view View reads column Attnum of table Table.
@@ -48,10 +50,11 @@ type colKey struct {
 
 // relation is one table or view of the catalog, for lineage's names.
 type relation struct {
-	table uint32
-	view  bool
-	cols  []colKey // in attnum order, as a `*` lists them
-	names map[string]colKey
+	table     uint32
+	view      bool
+	cols      []colKey // in attnum order, as a `*` lists them
+	names     map[string]colKey
+	generated map[colKey]bool
 }
 
 // Classification says which columns of one datastore hold what, by table
@@ -102,6 +105,12 @@ func Classify(cols []CatalogColumn, deps []ViewDependency, views map[uint32]*lin
 		}
 		r.cols = append(r.cols, k)
 		r.names[names[k]] = k
+		if col.Generated {
+			if r.generated == nil {
+				r.generated = map[colKey]bool{}
+			}
+			r.generated[k] = true
+		}
 	}
 	for _, r := range byOID {
 		slices.SortFunc(r.cols, func(a, b colKey) int { return int(a.attnum) - int(b.attnum) })

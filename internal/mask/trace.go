@@ -51,6 +51,9 @@ func (c *Classification) expand(q *lineage.Query, visit func(*relation)) []deriv
 					visit(rels[0])
 				}
 				for _, k := range rels[0].cols {
+					if o.Stored && rels[0].generated[k] {
+						continue
+					}
 					src := c.cols[k]
 					ds = append(ds, derivation{sources: []Source{src}, known: !src.Unknown})
 				}

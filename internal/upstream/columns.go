@@ -12,7 +12,8 @@ import (
 
 // columnsSQL lists the columns of every table, view and foreign table
 // outside the system schemas.
-const columnsSQL = `SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind IN ('v', 'm'), a.atttypid
+const columnsSQL = `SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind IN ('v', 'm'), a.atttypid, a.attgenerated <> ''
+
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -99,7 +100,7 @@ func (c *Catalog) CachedClassification() (*mask.Classification, bool) {
 func catalogColumns(rows [][][]byte) ([]mask.CatalogColumn, error) {
 	cols := make([]mask.CatalogColumn, 0, len(rows))
 	for _, row := range rows {
-		if len(row) != 7 {
+		if len(row) != 8 {
 			return nil, fmt.Errorf("bad row %q", row)
 		}
 		oid, err1 := strconv.ParseUint(string(row[0]), 10, 32)
@@ -109,7 +110,8 @@ func catalogColumns(rows [][][]byte) ([]mask.CatalogColumn, error) {
 			return nil, fmt.Errorf("bad row %q", row)
 		}
 		cols = append(cols, mask.CatalogColumn{Table: uint32(oid), Attnum: int16(att), Schema: string(row[2]),
-			Rel: string(row[3]), Name: string(row[4]), View: string(row[5]) == "t", Type: uint32(typ)})
+			Rel: string(row[3]), Name: string(row[4]), View: string(row[5]) == "t", Type: uint32(typ),
+			Generated: string(row[7]) == "t"})
 	}
 	return cols, nil
 }
