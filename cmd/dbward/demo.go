@@ -92,6 +92,13 @@ Personal data, masked for the agent; in clear for alice in dev:
   %s -c "SELECT full_name, email, phone, national_id, card_number FROM customers LIMIT 3"
   %s -c "SELECT full_name, email, phone, national_id, card_number FROM customers LIMIT 3"
 
+Expressions are traced to the columns they read, and COPY rows are masked too:
+  %s -c "SELECT substr(card_number, 1, 8), md5(email), row_to_json(c) FROM customers c LIMIT 2"
+  %s -c "COPY (SELECT * FROM customers LIMIT 2) TO STDOUT (FORMAT csv, HEADER)"
+
+Sample the data and propose classifications for what column names do not tell:
+  SHOP_DB_PASSWORD='%s' bin/dbward classify --config %s --datastore shop
+
 Your own rules go in %s (the third blocked query comes from there).
 
 Every login, statement, decision and outcome above is in the audit trail:
@@ -104,5 +111,7 @@ Press Ctrl-C to stop dbward and PostgreSQL.
 		conn(demo.Agent, "shop"), conn(demo.Agent, "shop"), conn(demo.Agent, "shop"),
 		conn(demo.Agent, "shop_dev"),
 		conn(demo.Agent, "shop"), conn(demo.DBA, "shop_dev"),
+		conn(demo.Agent, "shop"), conn(demo.Agent, "shop"),
+		world.Env["SHOP_DB_PASSWORD"], world.ConfigPath,
 		filepath.Join(world.Dir, "policies"), world.ConfigPath, world.ConfigPath)
 }
