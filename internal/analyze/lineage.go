@@ -74,6 +74,8 @@ func lineageOf(n *pg.Node) (q *lineage.Query, fingerprintSafe bool) {
 			outs = []lineage.Output{{Star: true, Stored: true, Refs: []lineage.Ref{{Rels: []lineage.Rel{rel}, Column: "*"}}}}
 		}
 		return &lineage.Query{Branches: [][]lineage.Output{outs}}, true
+	case *pg.Node_DeclareCursorStmt:
+		return lineageOf(s.DeclareCursorStmt.Query) // what FETCH of it returns
 	case *pg.Node_PrepareStmt:
 		// What EXECUTE of it returns (the session hands the body's
 		// analysis to the EXECUTE).
@@ -855,6 +857,19 @@ func columnName(n *pg.Node) string {
 		}
 	}
 	return ""
+}
+
+// cursorOf returns the cursor a DECLARE names, or that a FETCH reads.
+func cursorOf(n *pg.Node) (declare, fetch string) {
+	switch s := n.GetNode().(type) {
+	case *pg.Node_DeclareCursorStmt:
+		return s.DeclareCursorStmt.Portalname, ""
+	case *pg.Node_FetchStmt:
+		if !s.FetchStmt.Ismove {
+			return "", s.FetchStmt.Portalname
+		}
+	}
+	return "", ""
 }
 
 // returningQuery is the lineage of a top-level INSERT, UPDATE or DELETE:

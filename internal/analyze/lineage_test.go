@@ -90,6 +90,8 @@ func TestLineage(t *testing.T) {
 		{"SELECT x INTO new_table FROM t", "nil"},
 		{"EXPLAIN SELECT email FROM customers", "nil"},
 		{"PREPARE p(int) AS SELECT lower(email) FROM customers WHERE id = $1", "customers.email"},
+		{"DECLARE c CURSOR WITH HOLD FOR SELECT lower(email) FROM customers", "customers.email"},
+		{"FETCH 10 FROM c", "nil"},
 		{"SELECT lower(email) FROM customers JOIN orders USING (id)", "customers/orders.email"},
 		{"SELECT *, lower(email) FROM customers JOIN orders USING (id)", "* opaque, * opaque, customers/orders.email"},
 		{"SELECT lower(j.email) FROM (customers JOIN orders USING (id)) AS j", "customers.email?+orders.email?"},

@@ -79,6 +79,10 @@ type Statement struct {
 	Lineage *lineage.Query `json:"-"`
 	// CopyOut is how a COPY … TO STDOUT writes its rows (nil: not one).
 	CopyOut *CopyOut `json:"-"`
+	// Cursor is the name a DECLARE gives the cursor whose rows have its
+	// Lineage; Fetch is the cursor a FETCH reads (the session hands it
+	// the DECLARE's lineage).
+	Cursor, Fetch string `json:"-"`
 
 	// Prepare is the name a SQL-level PREPARE defines (its facts are those of
 	// the prepared body); Execute is the name a SQL-level EXECUTE runs. The

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/policy"
 	"github.com/dbward/dbward/internal/upstream"
 )
@@ -180,6 +181,14 @@ func refusal(d policy.Decision) *pgError {
 func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statement {
 	var out []analyze.Statement
 	for i, st := range stmts {
+		if st.Fetch != "" {
+			// FETCH returns rows of its cursor's query.
+			if out == nil {
+				out = append([]analyze.Statement(nil), stmts...)
+			}
+			out[i].Lineage = ss.cursors[st.Fetch]
+			continue
+		}
 		if st.Execute == "" {
 			continue
 		}
@@ -214,6 +223,12 @@ func (ss *session) remember(stmts []analyze.Statement) {
 				ss.prepared = map[string]analyze.Statement{}
 			}
 			ss.prepared[st.Prepare] = st
+		}
+		if st.Cursor != "" {
+			if ss.cursors == nil {
+				ss.cursors = map[string]*lineage.Query{}
+			}
+			ss.cursors[st.Cursor] = st.Lineage
 		}
 		if st.Kind == analyze.KindDDL || st.Kind == analyze.KindUnknown {
 			ss.catalog.Invalidate()

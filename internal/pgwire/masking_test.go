@@ -436,6 +436,12 @@ func TestMaskingTracesLineage(t *testing.T) {
 		}
 		noneHeld(t, mode.String(), rec.bytes())
 	}
+	// Rows read through a cursor are traced through its DECLARE: psql
+	// with FETCH_COUNT reads every result so.
+	out, errs, code := e.psql(t, agent, "shop", "-A", "-t", "-v", "FETCH_COUNT=1", "-c", "SELECT substr(ssn, 1, 6), lower(email) FROM people ORDER BY id")
+	if code != 0 || strings.Contains(out, "536-22") || !strings.Contains(out, "****") {
+		t.Errorf("psql with FETCH_COUNT: exit %d %s\n%s", code, errs, out)
+	}
 	// What a function raises while masked results are read.
 	c, rec := e.recordedConn(t, agent, agentToken, "shop")
 	if _, err := c.Exec(ctx, "DO $$ BEGIN RAISE NOTICE 'ssn %', (SELECT ssn FROM people WHERE id = 1); END $$"); err != nil {

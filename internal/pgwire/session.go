@@ -15,6 +15,7 @@ import (
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
+	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/upstream"
 )
 
@@ -51,6 +52,8 @@ type session struct {
 	// prepared holds the facts of SQL-level PREPAREs this session made, so
 	// that EXECUTE is judged by what it runs. Client side only.
 	prepared map[string]analyze.Statement
+	// cursors: the lineage of each cursor the session DECLAREd, for FETCH.
+	cursors map[string]*lineage.Query
 	// parsed and portals are the extended protocol's prepared statements
 	// and portals, by name: what each Execute runs. Client side only.
 	parsed, portals map[string]*parsedStmt
