@@ -60,13 +60,32 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 			Hint:    "the statement was not run; try again, and tell the operator if it persists"},
 			decision: policy.Decision{Action: policy.Deny, Rule: "catalog_unavailable", Reason: "the database catalog could not be read"}}, true
 	}
+	return ss.decide(ctx, stmts, analyze.Intent(text), quick)
+}
+
+// judgeUnknownPortal judges an Execute of a portal dbward did not see
+// made by a Parse and Bind: a cursor a SQL DECLARE opened, a statement a
+// SQL PREPARE made and a Bind named, or a portal the server does not have.
+// What it runs cannot be known, so it is judged as the most dangerous
+// thing it could be, and what it returns is masked with nothing known of
+// its columns' sources.
+func (ss *session) judgeUnknownPortal(ctx context.Context, portal string, quick bool) (verdict, bool) {
+	stmts := []analyze.Statement{{Text: "(execute portal " + quoteIdent(portal) + ")", Kind: analyze.KindUnknown,
+		Command: "EXECUTE", Commands: []string{"EXECUTE"}, Flags: []string{analyze.FlagUnknownPrepared},
+		Destructive: true, Dynamic: true}}
+	return ss.decide(ctx, stmts, nil, quick)
+}
+
+// decide runs the policy over analysed statements (see judge).
+func (ss *session) decide(ctx context.Context, stmts []analyze.Statement, intent map[string]string, quick bool) (_ verdict, decided bool) {
+	var err error
 	in := policy.Input{
 		Identity: policy.Identity{Name: ss.id.Name, Kind: string(ss.id.Kind), Groups: ss.id.Groups,
 			Owner: ss.id.Owner, Fingerprint: ss.id.Fingerprint},
 		Datastore: policy.Datastore{Name: ss.ds.Name, Engine: ss.ds.Engine, Environment: ss.ds.Environment},
 		Session: policy.Session{ClientAddr: ss.clientAddr, ApplicationName: *ss.appName.Load(),
 			InTransaction: ss.txStatus.Load() != 'I'},
-		Intent: analyze.Intent(text),
+		Intent: intent,
 	}
 	var worst policy.Decision
 	var dbuf [2]policy.Decision // (most strings hold one statement)

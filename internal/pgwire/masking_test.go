@@ -520,3 +520,51 @@ func TestMaskingStreamsLargeResults(t *testing.T) {
 		t.Errorf("heap in use grew by %d MB while streaming", grew>>20)
 	}
 }
+
+// A portal dbward did not see made by Parse and Bind — a statement a SQL
+// PREPARE made, bound by name; a cursor a SQL DECLARE opened, executed by
+// name — runs what dbward cannot know: judged as the most dangerous thing
+// it could be (refused to the agent in prod), its rows never relayed raw.
+func TestMaskingUnknownPortals(t *testing.T) {
+	e := startProxy(t, nil)
+	resetDB(t, e.pg, "shop_prod")
+	if err := e.pg.Exec(context.Background(), "shop_prod", "SET ROLE dbward_svc;"+maskingSchema); err != nil {
+		t.Fatal(err)
+	}
+	conn := e.rawSession(t, agent, agentToken, "shop", 10*time.Second)
+	var sent []byte
+	for _, m := range []pgproto3.FrontendMessage{
+		&pgproto3.Query{String: "PREPARE p AS SELECT email, ssn FROM people"},
+		&pgproto3.Query{String: "BEGIN; DECLARE c CURSOR FOR SELECT email, ssn FROM people"},
+		&pgproto3.Bind{PreparedStatement: "p"}, &pgproto3.Execute{}, &pgproto3.Sync{},
+		&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{},
+	} {
+		sent, _ = m.Encode(sent)
+	}
+	if _, err := conn.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Conn: conn}
+	fe := pgproto3.NewFrontend(rec, conn)
+	refused := 0
+	for ready := 0; ready < 4; {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.DataRow:
+			t.Errorf("a row came: %q", m.Values)
+		case *pgproto3.ErrorResponse:
+			if m.Code == "42501" {
+				refused++
+			}
+		case *pgproto3.ReadyForQuery:
+			ready++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("%d of 2 unknown portals refused", refused)
+	}
+	noneHeld(t, "unknown portals", rec.bytes())
+}

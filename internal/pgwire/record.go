@@ -8,7 +8,6 @@ import (
 
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/audit"
-	"github.com/dbward/dbward/internal/policy"
 )
 
 // What a session writes to the audit trail, and when (DESIGN §7.1): every
@@ -148,14 +147,6 @@ func auditTables(ts []analyze.Table) []audit.Table {
 		out[i] = audit.Table{Schema: t.Schema, Name: t.Name, Access: string(t.Access)}
 	}
 	return out
-}
-
-// unknownPortal is what an Execute runs when dbward did not see the Parse
-// behind its portal: a cursor a SQL DECLARE opened (judged then), or a
-// portal the server does not have (it will refuse). Recorded as unknown.
-func unknownPortal(portal string) verdict {
-	return verdict{stmts: []analyze.Statement{{Text: "(execute portal " + quoteIdent(portal) + ")", Kind: analyze.KindUnknown, Command: "EXECUTE"}},
-		decision: policy.Decision{Action: policy.Allow, Rule: "portal", Reason: "a portal opened by a statement judged before"}}
 }
 
 func quoteIdent(s string) string {

@@ -79,9 +79,13 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !ok {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Execute message", "")
 		}
-		v := unknownPortal(portal)
+		var v verdict
 		if p := ss.portals[portal]; p != nil {
 			v = p.v
+		} else if uv, decided := ss.judgeUnknownPortal(ctx, portal, quick); decided {
+			v = uv
+		} else {
+			return out, stepSlow, nil
 		}
 		if v.mask != nil && v.refusal == nil && !ss.flight.portalDescribed(portal) {
 			// The rows will come without their columns: ask for them.
