@@ -22,6 +22,7 @@ type facts struct {
 	prepare     string
 	execute     string
 	copyOut     *CopyOut // the top-level COPY … TO STDOUT's format
+	deallocate  string   // the prepared statement a DEALLOCATE drops, "*" for all
 
 	// literal is set when a fact was read from a literal value: such facts
 	// may differ between texts of one shape or fingerprint.
@@ -158,7 +159,7 @@ func (f *facts) statement(text, fingerprint string) Statement {
 		Text: text, Redacted: Redact(text), Kind: f.kind, Command: f.command, Commands: f.commands,
 		Tables: f.tables, Functions: f.functions, Flags: f.flags,
 		Destructive: f.destructive, Where: !f.unbounded, Dynamic: f.dynamic,
-		Fingerprint: fingerprint, Prepare: f.prepare, Execute: f.execute, CopyOut: f.copyOut,
+		Fingerprint: fingerprint, Prepare: f.prepare, Execute: f.execute, CopyOut: f.copyOut, Deallocate: f.deallocate,
 		LiteralSensitive: f.literal || f.fpBlind,
 	}
 }

@@ -705,6 +705,37 @@ func (b *lineageBuilder) operator(e *pg.A_Expr, sc *scope) lineage.Output {
 	return lineage.Output{} // IN, LIKE, BETWEEN, DISTINCT, ANY/ALL: booleans
 }
 
+// readsOf returns what a built-in that reads tables itself returns data
+// of: every column of the table table_to_xml('t', …) names, every column
+// the query query_to_xml('SELECT …', …) returns.
+func readsOf(name string, args []*pg.Node) lineage.Output {
+	if len(args) == 0 {
+		return lineage.Output{}
+	}
+	arg, ok := stringValue(args[0])
+	if !ok {
+		return lineage.Output{}
+	}
+	switch {
+	case tableFunctions[name]:
+		if rv, ok := regclassName(arg); ok {
+			return lineage.Output{Refs: []lineage.Ref{{Rels: []lineage.Rel{{Schema: strings.ToLower(rv.Schemaname), Name: strings.ToLower(rv.Relname)}}, Column: "*"}}}
+		}
+	case sqlFunctions[name]:
+		var o lineage.Output
+		if q := Lineage(arg); q != nil {
+			for _, br := range q.Branches {
+				for _, out := range br {
+					out.Star = false
+					o = merge(o, out)
+				}
+			}
+		}
+		return o
+	}
+	return lineage.Output{}
+}
+
 // measures are built-ins that return how many or how long, not a value.
 var measures = setOf(`count length char_length character_length octet_length bit_length
 	array_length cardinality json_array_length jsonb_array_length pg_column_size`)
@@ -729,6 +760,7 @@ func (b *lineageBuilder) call(fc *pg.FuncCall, sc *scope) lineage.Output {
 	}
 	if !PureFunction(name) {
 		o.Opaque = true
+		o = merge(o, readsOf(name, fc.Args))
 	}
 	if rowJSON[name] && len(fc.Args) == 1 && !fc.AggWithinGroup {
 		o.Rows = b.wholeRows(fc.Args[0], sc)

@@ -75,6 +75,7 @@ func TestLineage(t *testing.T) {
 		{"SELECT (SELECT o.note) FROM orders o", "orders.note"},
 		{"SELECT secret_of(id) FROM accounts", "accounts.id opaque"},
 		{"SELECT app.lookup(1)", "opaque"},
+		{"SELECT table_to_xml('public.customers', true, false, ''), query_to_xml('SELECT email FROM t', true, false, '')", "public.customers.* opaque, t.email opaque"},
 		{"SELECT CASE WHEN vip THEN email ELSE 'hidden' END FROM customers", "customers.email"},
 		{"SELECT coalesce(phone, email), greatest(a, b), ARRAY[email], ROW(email, 1) FROM customers", "customers.phone+customers.email, customers.a+customers.b, customers.email, customers.email"},
 		{"SELECT json_build_object('e', email), data->>'ssn' FROM customers", "customers.email, customers.data"},

@@ -89,6 +89,9 @@ type Statement struct {
 	// session resolves Execute against what it saw prepared.
 	Prepare string `json:"-"`
 	Execute string `json:"-"`
+	// Deallocate is the prepared statement a DEALLOCATE drops ("*": all of
+	// them, as DISCARD ALL does too).
+	Deallocate string `json:"-"`
 
 	// LiteralSensitive is true when the facts depend on literal values (a DO
 	// body, an EXECUTE string, set_config('role', …)) or on something the

@@ -46,9 +46,12 @@ func (f *facts) stmt(n *pg.Node) {
 	case *pg.DeallocateStmt:
 		if s.Isall || s.Name == "" {
 			f.addCommand("DEALLOCATE ALL")
+			f.deallocate = "*"
 		} else {
 			f.addCommand("DEALLOCATE")
+			f.deallocate = s.Name
 		}
+		f.fpBlind = true
 		f.raise(KindUtility)
 	case *pg.DoStmt:
 		f.addCommand("DO")
@@ -85,6 +88,9 @@ func (f *facts) stmt(n *pg.Node) {
 		f.setStmt(s)
 	case *pg.DiscardStmt:
 		f.addCommand("DISCARD " + strings.TrimPrefix(s.Target.String(), "DISCARD_"))
+		if s.Target == pg.DiscardMode_DISCARD_ALL {
+			f.deallocate = "*" // (DISCARD ALL deallocates every prepared statement)
+		}
 		f.raise(KindSet)
 	case *pg.LockStmt:
 		f.addCommand("LOCK TABLE")

@@ -62,6 +62,7 @@ type relation struct {
 // (as lineage does). It is built once per catalog load and then only read.
 type Classification struct {
 	cols   map[colKey]Source
+	byOID  map[uint32]*relation
 	rels   map[string][]*relation // by "schema.rel" and by "rel" (every schema's)
 	tables map[string]bool        // "schema.table" and "table" of relations with a sensitive (or unknown) column
 }
@@ -120,6 +121,7 @@ func Classify(cols []CatalogColumn, deps []ViewDependency, views map[uint32]*lin
 	for _, d := range deps {
 		reads[d.View] = append(reads[d.View], colKey{d.Table, d.Attnum})
 	}
+	c.byOID = byOID
 	v := viewClassifier{c: c, byOID: byOID, views: views, reads: reads, names: names,
 		configured: configured, done: map[uint32]bool{}}
 	for _, r := range byOID {
@@ -211,6 +213,23 @@ func (c *Classification) Source(col Column) (src Source, ok bool) {
 	}
 	src, ok = c.cols[colKey{col.Table, col.Attnum}]
 	return src, ok
+}
+
+// rowSources returns the sources of a whole row of a table or view, as
+// computed values (a row's text shows every column), or nil for a table
+// the classification does not know.
+func (c *Classification) rowSources(table uint32) []Source {
+	if c == nil || c.byOID[table] == nil {
+		return nil
+	}
+	r := c.byOID[table]
+	out := make([]Source, 0, len(r.cols))
+	for _, k := range r.cols {
+		s := c.cols[k]
+		s.Computed = true
+		out = append(out, s)
+	}
+	return out
 }
 
 // Sensitive reports whether a table (schema-qualified or not) has a

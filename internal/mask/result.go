@@ -68,10 +68,24 @@ func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 	for i, c := range cols {
 		a := action{typ: c.Type, format: c.Format, hint: detect.NewHint(strings.ToLower(c.Name))}
 		src, known := cls.Source(c)
-		if !known && c.Table == 0 && traced != nil && traced[i].known {
+		switch {
+		case !known && c.Table != 0 && c.Attnum == 0:
+			// A whole row as one column (SELECT c FROM customers c): made
+			// of all the table's columns.
+			if rows := cls.rowSources(c.Table); rows != nil {
+				src, known = plan.strictestSource(rows), true
+			}
+		case !known && c.Table == 0 && traced != nil && traced[i].known:
 			src, known = plan.strictestSource(traced[i].sources), true
 			if isJSON(c.Type) && traced[i].rows {
 				a.json = jsonKeysFor(plan, traced[i].sources)
+			}
+		case !known && c.Table == 0 && traced != nil:
+			// Part of it cannot be traced (a user function over a column):
+			// what can be is masked, the whole value as its strictest
+			// source, when some of it is classified.
+			if s := plan.strictestSource(traced[i].sources); s.Class != "" && plan.strategyOf(s) != Clear {
+				src, known = s, true
 			}
 		}
 		switch {

@@ -212,7 +212,7 @@ func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statemen
 			continue
 		}
 		body, ok := ss.prepared[st.Execute]
-		if !ok {
+		if !ok || body.Kind == "" { // (unknown, or ambiguous: see remember)
 			continue
 		}
 		if out == nil {
@@ -237,11 +237,24 @@ func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statemen
 // SQL-level PREPAREs, and DDL (which may create or replace functions).
 func (ss *session) remember(stmts []analyze.Statement) {
 	for _, st := range stmts {
+		switch {
+		case st.Deallocate == "*":
+			clear(ss.prepared)
+		case st.Deallocate != "":
+			delete(ss.prepared, st.Deallocate)
+		}
 		if st.Prepare != "" {
 			if ss.prepared == nil {
 				ss.prepared = map[string]analyze.Statement{}
 			}
-			ss.prepared[st.Prepare] = st
+			if _, taken := ss.prepared[st.Prepare]; taken {
+				// The server refuses a second PREPARE of a name and keeps
+				// the first: which one EXECUTE runs, dbward can no longer
+				// tell, so it judges it as unknown.
+				ss.prepared[st.Prepare] = analyze.Statement{}
+			} else {
+				ss.prepared[st.Prepare] = st
+			}
 		}
 		if st.Cursor != "" {
 			if ss.cursors == nil {

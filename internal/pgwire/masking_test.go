@@ -212,9 +212,8 @@ func TestMaskingPsql(t *testing.T) {
 		"COPY people TO STDOUT": {"1\t****@corp-mail.net\t**** **** **** 1111\t****\t", "2\t\\N\t\\N\t\\N\torder 1234567812345678 shipped\t29"},
 		"COPY people (id, ssn) TO STDOUT (FORMAT csv, HEADER, FORCE_QUOTE *)":                                                   {"id,ssn", `"1","****"`, `"2",`},
 		`\copy (SELECT id, substr(ssn, 1, 6), lower(email) FROM people ORDER BY id) to stdout with (format csv, delimiter ';')`: {"1;****;****\n", "2;;"},
-		// A function may read what the COPY's text does not name: its
-		// output is scanned.
-		"COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT": {"<row>"},
+		// A built-in that runs a query: masked as what that query reads.
+		"COPY (SELECT query_to_xml('SELECT * FROM people', true, false, '')) TO STDOUT": {"****"},
 		"COPY (SELECT 1 AS one) TO STDOUT":                                              {"1"},
 		"COPY (SELECT FROM people) TO STDOUT":                                           {"\n\n"}, // rows of no columns
 	} {
@@ -567,4 +566,56 @@ func TestMaskingUnknownPortals(t *testing.T) {
 		t.Errorf("%d of 2 unknown portals refused", refused)
 	}
 	noneHeld(t, "unknown portals", rec.bytes())
+}
+
+// Side doors a review found: a classified value inside a function dbward
+// cannot see into, a whole row as one column, a table function, and an
+// EXECUTE of a name PREPAREd twice. None returns a value in clear.
+func TestMaskingClosesSideDoors(t *testing.T) {
+	e := startProxy(t, nil)
+	resetDB(t, e.pg, "shop_prod")
+	ctx := context.Background()
+	const secret = "hunter2pass-zq"
+	if err := e.pg.Exec(ctx, "shop_prod", "SET ROLE dbward_svc;"+maskingSchema+`
+		CREATE TABLE vault (id int, api_secret text);
+		INSERT INTO vault VALUES (1, '`+secret+`');
+		GRANT ALL ON vault TO dbward_svc;`); err != nil {
+		t.Fatal(err)
+	}
+	c, rec := e.recordedConn(t, agent, agentToken, "shop")
+	for _, q := range []string{
+		"SELECT textcat(api_secret, '') FROM vault",
+		"SELECT v FROM vault v",
+		"SELECT v::text FROM vault v",
+		"SELECT table_to_xml('vault', true, false, '')",
+		"SELECT query_to_xml('SELECT api_secret FROM vault', true, false, '')",
+	} {
+		rows, err := c.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		if strings.Contains(string(rec.bytes()), secret) {
+			t.Fatalf("%q: the secret reached the client", q)
+		}
+	}
+	// A second PREPARE of a name fails, and the server keeps the first:
+	// EXECUTE of it is judged as unknown, not as the second.
+	if _, err := c.Exec(ctx, "PREPARE s AS SELECT textcat(api_secret, '') AS x FROM vault", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "PREPARE s AS SELECT 'a'::text AS x", pgx.QueryExecModeSimpleProtocol); err == nil {
+		t.Fatal("a second PREPARE of s succeeded")
+	}
+	var pe *pgconn.PgError
+	if _, err := c.Exec(ctx, "EXECUTE s", pgx.QueryExecModeSimpleProtocol); !errors.As(err, &pe) || pe.Code != "42501" {
+		t.Errorf("EXECUTE of an ambiguous name: %v", err)
+	}
+	if strings.Contains(string(rec.bytes()), secret) {
+		t.Error("the secret reached the client")
+	}
 }

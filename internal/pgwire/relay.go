@@ -62,7 +62,13 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if ss.parsed == nil {
 			ss.parsed, ss.portals = map[string]*parsedStmt{}, map[string]*parsedStmt{}
 		}
-		ss.parsed[name] = &parsedStmt{v: v}
+		if _, taken := ss.parsed[name]; taken && name != "" {
+			// The server refuses a second Parse of a name and keeps the
+			// first: its portals are judged as unknown from now on.
+			delete(ss.parsed, name)
+		} else {
+			ss.parsed[name] = &parsedStmt{v: v}
+		}
 	case 'B':
 		portal, stmt, ok := bindNames(raw)
 		if !ok {
