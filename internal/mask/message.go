@@ -20,16 +20,22 @@ import (
 // violation.
 const withheldDetail = "dbward: the detail is withheld: it may hold values your policy masks"
 
+// withheldRaise replaces what user code RAISEs.
+const withheldRaise = "dbward: the message is withheld: it may hold values your policy masks"
+
 // Message appends the ErrorResponse or NoticeResponse raw (type byte,
-// length, fields) rewritten as above. A message that does not parse is
+// length, fields) rewritten as above. strict is for a statement that reads
+// classified data or calls code dbward cannot see into: then what any
+// message quotes is withheld, and so is all that user code RAISEs (its
+// own words could carry any value). A message that does not parse is
 // appended as a bare error saying so, never as it was.
-func Message(dst, raw []byte, plan *Plan, tr *Transformer) []byte {
+func Message(dst, raw []byte, plan *Plan, tr *Transformer, strict bool) []byte {
 	start := len(dst)
 	dst = append(dst, raw[0], 0, 0, 0, 0)
 	if len(raw) < 6 {
 		return malformedMessage(dst[:start], raw[0])
 	}
-	var class22, class23 bool
+	var class22, class23, raised bool
 	for body := raw[5:]; len(body) > 0 && body[0] != 0; {
 		end := bytes.IndexByte(body[1:], 0)
 		if end < 0 {
@@ -39,6 +45,8 @@ func Message(dst, raw []byte, plan *Plan, tr *Transformer) []byte {
 			code := body[1 : 1+end]
 			class22 = len(code) == 5 && bytes.HasPrefix(code, []byte("22"))
 			class23 = len(code) == 5 && bytes.HasPrefix(code, []byte("23"))
+			// RAISE: P0001 (EXCEPTION), 00000 and 01000 (NOTICE, WARNING…).
+			raised = string(code) == "P0001" || string(code) == "00000" || string(code) == "01000"
 		}
 		body = body[1+end+1:]
 	}
@@ -52,9 +60,11 @@ func Message(dst, raw []byte, plan *Plan, tr *Transformer) []byte {
 		switch typ {
 		case 'M', 'D', 'H', 'W':
 			switch {
-			case typ == 'D' && (class22 || class23):
+			case strict && raised && typ != 'W':
+				v = []byte(withheldRaise)
+			case typ == 'D' && (class22 || class23 || strict):
 				v = []byte(withheldDetail)
-			case (typ == 'M' || typ == 'W') && class22:
+			case (typ == 'M' || typ == 'W') && (class22 || strict):
 				v = withholdQuoted(v)
 			}
 			findings = detect.Scan(findings[:0], v, "")

@@ -33,7 +33,7 @@ func TestMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := Message([]byte("x"), raw, p, tr)
+		got := Message([]byte("x"), raw, p, tr, false)
 		want, _ := tc.want.Encode(nil)
 		if !bytes.Equal(got[1:], want) {
 			var dec pgproto3.ErrorResponse
@@ -43,12 +43,31 @@ func TestMessage(t *testing.T) {
 	}
 	// A NoticeResponse is rewritten alike; a broken one is not passed on.
 	raw, _ := (&pgproto3.NoticeResponse{Severity: "NOTICE", Code: "00000", Message: "ssn 536-22-8726"}).Encode(nil)
-	if got := Message(nil, raw, p, tr); got[0] != 'N' || bytes.Contains(got, []byte("536-22-8726")) {
+	if got := Message(nil, raw, p, tr, false); got[0] != 'N' || bytes.Contains(got, []byte("536-22-8726")) {
 		t.Errorf("notice: %q", got)
 	}
 	for _, bad := range [][]byte{{'E', 0, 0, 0, 4}, {'E', 0, 0, 0, 9, 'M', 'x', 'y'}} {
-		if got := Message(nil, bad, p, tr); !bytes.Contains(got, []byte("XX000")) {
+		if got := Message(nil, bad, p, tr, false); !bytes.Contains(got, []byte("XX000")) {
 			t.Errorf("%q: %q", bad, got)
+		}
+	}
+}
+
+// For a statement over classified data, what any message quotes is
+// withheld, and all that user code raises.
+func TestMessageStrict(t *testing.T) {
+	p, _ := ParsePlan(map[string]any{"*": "redact"})
+	tr := testTransformer(t)
+	for _, tc := range []struct{ in, want pgproto3.ErrorResponse }{
+		{pgproto3.ErrorResponse{Severity: "ERROR", Code: "42P01", Message: `relation "Jane Roe" does not exist`},
+			pgproto3.ErrorResponse{Severity: "ERROR", Code: "42P01", Message: `relation "****" does not exist`}},
+		{pgproto3.ErrorResponse{Severity: "ERROR", Code: "P0001", Message: "Jane Roe / 6278-22-635", Detail: "d", Hint: "h", Where: "PL/pgSQL function f() line 1 at RAISE"},
+			pgproto3.ErrorResponse{Severity: "ERROR", Code: "P0001", Message: withheldRaise, Detail: withheldRaise, Hint: withheldRaise, Where: "PL/pgSQL function f() line 1 at RAISE"}},
+	} {
+		raw, _ := tc.in.Encode(nil)
+		want, _ := tc.want.Encode(nil)
+		if got := Message(nil, raw, p, tr, true); !bytes.Equal(got, want) {
+			t.Errorf("%s: got %q", tc.in.Message, got)
 		}
 	}
 }
@@ -62,7 +81,7 @@ func FuzzMessage(f *testing.F) {
 		if len(raw) == 0 {
 			return
 		}
-		out := Message(nil, raw, p, tr)
+		out := Message(nil, raw, p, tr, len(raw)%2 == 0)
 		if int(out[1])<<24|int(out[2])<<16|int(out[3])<<8|int(out[4]) != len(out)-1 || out[len(out)-1] != 0 {
 			t.Fatalf("%q → %q: not a message", raw, out)
 		}

@@ -112,7 +112,7 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		}
 	case 'N': // NoticeResponse, while a statement runs
 		if head.mask != nil {
-			m.message = head.mask.plan
+			m.message = head.mask
 		}
 	case 'H': // CopyOutResponse: COPY … TO STDOUT rows follow
 		if head.mask != nil {
@@ -143,7 +143,7 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		return o, ok, m
 	case 'E': // ErrorResponse
 		if head.mask != nil {
-			m.message = head.mask.plan
+			m.message = head.mask
 		}
 		o, ok = f.complete(head, "", errorCode(raw), true)
 		if head.typ != 'Q' {

@@ -144,6 +144,11 @@ func (ss *session) decide(ctx context.Context, stmts []analyze.Statement, intent
 				v.refusal = perr
 				return v, true
 			}
+			if perr := sideChannel(stmts, cls); perr != nil {
+				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_side_channel", Reason: "reads masked data and sends values out unmasked"}
+				v.refusal = perr
+				return v, true
+			}
 			v.mask = ss.maskFor(plan, cls, stmts)
 		}
 		ss.remember(stmts)

@@ -30,6 +30,10 @@ type maskCtx struct {
 	// (an Execute's: one), and for a COPY … TO STDOUT its format.
 	lineage []*lineage.Query
 	copyOut []*analyze.CopyOut
+	// sensitive: the string reads a table with classified columns, or
+	// calls functions dbward cannot see into: its errors and notices
+	// may carry such values in any words (see mask.Message).
+	sensitive bool
 }
 
 // lineageOf is the lineage of the result of the string's i-th statement.
@@ -49,7 +53,8 @@ func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification, stmts []an
 	if m := ss.lastMask; m != nil && m.plan == plan && m.cls == cls && sameLineage(m.lineage, stmts) {
 		return m
 	}
-	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts)), copyOut: make([]*analyze.CopyOut, len(stmts))}
+	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts)), copyOut: make([]*analyze.CopyOut, len(stmts)),
+		sensitive: readsSensitive(stmts, cls)}
 	for i := range stmts {
 		m.lineage[i], m.copyOut[i] = stmts[i].Lineage, stmts[i].CopyOut
 	}
@@ -73,7 +78,7 @@ func sameLineage(l []*lineage.Query, stmts []analyze.Statement) bool {
 type maskStep struct {
 	rows    *mask.Result // a DataRow: relay it rewritten by this
 	copy    *mask.Copy   // a CopyData row: relay it rewritten by this
-	message *mask.Plan   // an ErrorResponse or NoticeResponse of a masked statement: mask the values it tells
+	message *maskCtx     // an ErrorResponse or NoticeResponse of a masked statement: mask the values it tells
 	swallow bool         // not for the client: the answer to dbward's own Describe, or a withheld result
 	refuse  bool         // the end of a withheld result: the client gets errMaskRefused instead
 	fail    bool         // the columns are unknown, so the rows cannot be masked: end the session
@@ -309,6 +314,57 @@ func copyRefusal(stmts []analyze.Statement, cls *mask.Classification, plan *mask
 			if !analyze.PureFunction(fn) {
 				return errCopyBinary("a query calling " + fn + "()")
 			}
+		}
+	}
+	return nil
+}
+
+// readsSensitive reports whether statements read a table with classified
+// columns, or call a function that is not a known pure built-in.
+func readsSensitive(stmts []analyze.Statement, cls *mask.Classification) bool {
+	for i := range stmts {
+		for _, t := range stmts[i].Tables {
+			if t.Access == analyze.AccessRead && cls.Sensitive(t.Schema, t.Name) {
+				return true
+			}
+		}
+		for _, fn := range stmts[i].Functions {
+			if !analyze.PureFunction(fn) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sideChannels are built-ins that carry a value out of the statement other
+// than in its rows: to other sessions (pg_notify), into settings the
+// client is told of or can read back (set_config), into the WAL stream.
+var sideChannels = map[string]bool{"pg_notify": true, "set_config": true, "pg_logical_emit_message": true}
+
+// errSideChannel refuses a statement that reads data the policy masks and
+// sends values out by a way dbward does not mask.
+func errSideChannel(how string) *pgError {
+	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+		Message: "dbward: blocked by mask_side_channel: this statement reads data your policy masks and sends values out through " + how + ", which dbward cannot mask",
+		Hint:    "read the data with a SELECT (its rows are masked), and send what you need in a separate statement"}
+}
+
+// sideChannel returns the refusal for statements that read sensitive data
+// and call a side-channel function or run a DO block (whose RAISE can
+// print anything), or nil.
+func sideChannel(stmts []analyze.Statement, cls *mask.Classification) *pgError {
+	if !readsSensitive(stmts, cls) {
+		return nil
+	}
+	for i := range stmts {
+		for _, fn := range stmts[i].Functions {
+			if sideChannels[strings.TrimPrefix(fn, "pg_catalog.")] {
+				return errSideChannel(fn + "()")
+			}
+		}
+		if stmts[i].Command == "DO" {
+			return errSideChannel("a DO block (RAISE)")
 		}
 	}
 	return nil

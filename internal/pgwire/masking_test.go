@@ -443,8 +443,9 @@ func TestMaskingTracesLineage(t *testing.T) {
 	}
 	// What a function raises while masked results are read.
 	c, rec := e.recordedConn(t, agent, agentToken, "shop")
-	if _, err := c.Exec(ctx, "DO $$ BEGIN RAISE NOTICE 'ssn %', (SELECT ssn FROM people WHERE id = 1); END $$"); err != nil {
-		t.Fatalf("DO: %v", err)
+	var pe *pgconn.PgError
+	if _, err := c.Exec(ctx, "DO $$ BEGIN RAISE NOTICE 'ssn %', (SELECT ssn FROM people WHERE id = 1); END $$"); !errors.As(err, &pe) || !strings.Contains(pe.Message, "mask_side_channel") {
+		t.Errorf("a DO block that reads masked data: %v", err)
 	}
 	noneHeld(t, "RAISE NOTICE", rec.bytes())
 	// The dba in dev sees expressions in clear, as the columns.
@@ -602,6 +603,20 @@ func TestMaskingClosesSideDoors(t *testing.T) {
 		if strings.Contains(string(rec.bytes()), secret) {
 			t.Fatalf("%q: the secret reached the client", q)
 		}
+	}
+	// Ways out other than rows: refused when the statement reads masked
+	// data; errors over it withhold what they quote.
+	for _, q := range []string{
+		"SELECT count(pg_notify('ch', api_secret)) FROM vault",
+		"SELECT set_config('application_name', api_secret, false) FROM vault",
+	} {
+		var pe *pgconn.PgError
+		if _, err := c.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); !errors.As(err, &pe) || !strings.Contains(pe.Message, "mask_side_channel") {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+	if _, err := c.Exec(ctx, "SELECT api_secret::regclass FROM vault", pgx.QueryExecModeSimpleProtocol); err == nil {
+		t.Error("a cast of the secret to regclass succeeded")
 	}
 	// A second PREPARE of a name fails, and the server keeps the first:
 	// EXECUTE of it is judged as unknown, not as the second.

@@ -206,7 +206,7 @@ func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, isFat
 		return out, false
 	}
 	if m.message != nil {
-		raw = mask.Message(nil, raw, m.message, ss.flight.tr)
+		raw = mask.Message(nil, raw, m.message.plan, ss.flight.tr, m.message.sensitive)
 	}
 	switch typ {
 	case 'E':
