@@ -784,7 +784,23 @@ func (b *lineageBuilder) wholeRows(arg *pg.Node, sc *scope) bool {
 	if cr == nil || len(cr.Fields) == 0 || len(cr.Fields) > 2 || len(cr.Fields) == 2 && !isStar(cr) {
 		return false
 	}
-	r := sc.rel(strings.ToLower(cr.Fields[0].GetString_().GetSval()))
+	name := strings.ToLower(cr.Fields[0].GetString_().GetSval())
+	if len(cr.Fields) == 1 {
+		// PostgreSQL reads a bare name as a column first: one of a derived
+		// relation (or a renamed table) would make this no row at all.
+		// (A table's column so named, the catalog tells: see mask.)
+		for s := sc; s != nil; s = s.outer {
+			for _, r := range s.rels {
+				if r.base != nil && !r.unnamed {
+					continue
+				}
+				if _, ok := r.column(name); ok || r.unnamed || r.opaque {
+					return false
+				}
+			}
+		}
+	}
+	r := sc.rel(name)
 	return r != nil && r.base != nil && !r.unnamed && !r.opaque
 }
 
@@ -830,65 +846,112 @@ func targetName(rt *pg.ResTarget) string {
 	return strings.ToLower(columnName(rt.Val))
 }
 
-// columnName is the name PostgreSQL gives an unnamed select-list entry,
-// as far as a reference to it from an outer query needs: a column's name,
-// a function's, a cast's operand's.
+// columnName is the name PostgreSQL gives an unnamed select-list entry
+// (its FigureColname), or "" where it gives "?column?": a reference from
+// an outer query to a derived relation's column goes by it, so a name that
+// differed from PostgreSQL's would tie the reference to another column.
 func columnName(n *pg.Node) string {
+	name, _ := figureColname(n)
+	return name
+}
+
+// figureColname follows PostgreSQL's FigureColnameInternal: a name and
+// its strength (2: a real name, 1: a fallback a cast or CASE may improve
+// on, 0: none).
+func figureColname(n *pg.Node) (string, int) {
 	switch e := n.GetNode().(type) {
 	case *pg.Node_ColumnRef:
 		if f := e.ColumnRef.Fields; len(f) > 0 {
-			return f[len(f)-1].GetString_().GetSval()
-		}
-	case *pg.Node_FuncCall:
-		if f := e.FuncCall.Funcname; len(f) > 0 {
-			return f[len(f)-1].GetString_().GetSval()
-		}
-	case *pg.Node_TypeCast:
-		if name := columnName(e.TypeCast.Arg); name != "" {
-			return name
-		}
-		if f := e.TypeCast.TypeName.GetNames(); len(f) > 0 {
-			return f[len(f)-1].GetString_().GetSval()
+			if s := f[len(f)-1].GetString_(); s != nil {
+				return s.Sval, 2
+			}
 		}
 	case *pg.Node_AIndirection:
 		if ind := e.AIndirection.Indirection; len(ind) > 0 {
 			if s := ind[len(ind)-1].GetString_(); s != nil {
-				return s.Sval
+				return s.Sval, 2
 			}
 		}
-		return columnName(e.AIndirection.Arg)
-	case *pg.Node_CaseExpr:
-		return "case"
+		return figureColname(e.AIndirection.Arg)
+	case *pg.Node_FuncCall:
+		if f := e.FuncCall.Funcname; len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval(), 2
+		}
+	case *pg.Node_AExpr:
+		if e.AExpr.Kind == pg.A_Expr_Kind_AEXPR_NULLIF {
+			return "nullif", 2
+		}
+	case *pg.Node_TypeCast:
+		name, strength := figureColname(e.TypeCast.Arg)
+		if strength <= 1 {
+			if f := e.TypeCast.TypeName.GetNames(); len(f) > 0 {
+				return f[len(f)-1].GetString_().GetSval(), 1
+			}
+		}
+		return name, strength
+	case *pg.Node_CollateClause:
+		return figureColname(e.CollateClause.Arg)
+	case *pg.Node_GroupingFunc:
+		return "grouping", 2
 	case *pg.Node_SubLink:
 		switch e.SubLink.SubLinkType {
 		case pg.SubLinkType_EXISTS_SUBLINK:
-			return "exists"
+			return "exists", 2
 		case pg.SubLinkType_ARRAY_SUBLINK:
-			return "array"
-		case pg.SubLinkType_EXPR_SUBLINK:
-			if sel := e.SubLink.Subselect.GetSelectStmt(); sel != nil && len(sel.TargetList) == 1 {
+			return "array", 2
+		case pg.SubLinkType_EXPR_SUBLINK, pg.SubLinkType_MULTIEXPR_SUBLINK:
+			if sel := e.SubLink.Subselect.GetSelectStmt(); sel != nil && len(sel.TargetList) > 0 {
 				if rt := sel.TargetList[0].GetResTarget(); rt != nil {
-					return targetName(rt)
+					if name := targetName(rt); name != "" {
+						return name, 2
+					}
 				}
 			}
 		}
+	case *pg.Node_CaseExpr:
+		name, strength := figureColname(e.CaseExpr.Defresult)
+		if strength <= 1 {
+			return "case", 1
+		}
+		return name, strength
+	case *pg.Node_AArrayExpr:
+		return "array", 1
+	case *pg.Node_RowExpr:
+		return "row", 1
 	case *pg.Node_CoalesceExpr:
-		return "coalesce"
+		return "coalesce", 2
 	case *pg.Node_MinMaxExpr:
 		if e.MinMaxExpr.Op == pg.MinMaxOp_IS_GREATEST {
-			return "greatest"
+			return "greatest", 2
 		}
-		return "least"
-	case *pg.Node_AArrayExpr:
-		return "array"
-	case *pg.Node_RowExpr:
-		return "row"
-	case *pg.Node_AExpr:
-		if e.AExpr.Kind == pg.A_Expr_Kind_AEXPR_NULLIF {
-			return "nullif"
+		return "least", 2
+	case *pg.Node_XmlExpr:
+		if name := xmlNames[e.XmlExpr.Op]; name != "" {
+			return name, 2
 		}
+	case *pg.Node_XmlSerialize:
+		return "xmlserialize", 2
+	case *pg.Node_SqlvalueFunction:
+		return sqlValueNames[e.SqlvalueFunction.Op], 2
 	}
-	return ""
+	return "", 0
+}
+
+var xmlNames = map[pg.XmlExprOp]string{
+	pg.XmlExprOp_IS_XMLCONCAT: "xmlconcat", pg.XmlExprOp_IS_XMLELEMENT: "xmlelement", pg.XmlExprOp_IS_XMLFOREST: "xmlforest",
+	pg.XmlExprOp_IS_XMLPARSE: "xmlparse", pg.XmlExprOp_IS_XMLPI: "xmlpi", pg.XmlExprOp_IS_XMLROOT: "xmlroot",
+	pg.XmlExprOp_IS_XMLSERIALIZE: "xmlserialize", pg.XmlExprOp_IS_DOCUMENT: "",
+}
+
+var sqlValueNames = map[pg.SQLValueFunctionOp]string{
+	pg.SQLValueFunctionOp_SVFOP_CURRENT_DATE: "current_date", pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME: "current_time",
+	pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N: "current_time", pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP: "current_timestamp",
+	pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N: "current_timestamp", pg.SQLValueFunctionOp_SVFOP_LOCALTIME: "localtime",
+	pg.SQLValueFunctionOp_SVFOP_LOCALTIME_N: "localtime", pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP: "localtimestamp",
+	pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N: "localtimestamp", pg.SQLValueFunctionOp_SVFOP_CURRENT_ROLE: "current_role",
+	pg.SQLValueFunctionOp_SVFOP_CURRENT_USER: "current_user", pg.SQLValueFunctionOp_SVFOP_USER: "user",
+	pg.SQLValueFunctionOp_SVFOP_SESSION_USER: "session_user", pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG: "current_catalog",
+	pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA: "current_schema",
 }
 
 // cursorOf returns the cursor a DECLARE names, or that a FETCH reads.

@@ -111,6 +111,11 @@ func TestLineage(t *testing.T) {
 		{"SELECT * FROM ((SELECT 1 a) x JOIN (SELECT 2 b) y ON true) j, (SELECT dob + 0 v FROM customers) c", "-, -, customers.dob"},
 		{"SELECT * FROM unnest(ARRAY[1], ARRAY[2]) u, customers", "* opaque, *customers.*"},
 		{"WITH u AS (UPDATE orders SET id = orders.id FROM customers status WHERE true RETURNING status.ssn v) SELECT v || '' FROM u", "customers.ssn"},
+		// Names as PostgreSQL gives them: a CASE after its ELSE, a cast of a
+		// constant after its type.
+		{"SELECT ssn FROM (SELECT CASE WHEN true THEN lower(ssn) ELSE ssn END FROM customers) s", "customers.ssn+customers.ssn"},
+		{"SELECT text FROM (SELECT 'a'::text, email FROM customers) s", "-"},
+		{"SELECT email FROM (SELECT email::varchar(3) FROM customers) s", "customers.email"},
 		// What a second review found.
 		{"SELECT j.note FROM (customers JOIN orders ON true) AS j(a, b, note)", "opaque"},
 		{"SELECT (SELECT x FROM tickets t, unnest(ARRAY[t.note]) x LIMIT 1) FROM orders t", "tickets.note+tickets/orders.x?+tickets.note"},
@@ -188,6 +193,7 @@ func TestLineageRows(t *testing.T) {
 		"SELECT row_to_json(s) FROM (SELECT email FROM customers) s":                        false,
 		"SELECT to_json(email) FROM customers":                                              false,
 		"SELECT row_to_json(c) FROM customers c(email, ssn, id)":                            false,
+		"SELECT to_jsonb(x) FROM customers x, (SELECT jsonb_build_object('a', 1) AS x) s":   false,
 		"SELECT to_json(ROW(c.*, c)) FROM customers c":                                      false,
 		"SELECT row_to_json(x) FROM customers c, LATERAL unnest(ARRAY[c]) AS x(email, ssn)": false,
 		"SELECT to_json(regexp_replace(c::text, 'a', 'b')::customers) FROM customers c":     false,

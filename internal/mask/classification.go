@@ -215,6 +215,31 @@ func (c *Classification) Source(col Column) (src Source, ok bool) {
 	return src, ok
 }
 
+// TablesRead returns the classified columns of the named tables and views
+// (schema "" for any schema), as computed values: what a column of unknown
+// source over them may hold. nil when none is classified.
+func (c *Classification) TablesRead(tables [][2]string) []Source {
+	if c == nil {
+		return nil
+	}
+	var out []Source
+	for _, t := range tables {
+		name := strings.ToLower(t[1])
+		if t[0] != "" {
+			name = strings.ToLower(t[0]) + "." + name
+		}
+		for _, r := range c.rels[name] {
+			for _, k := range r.cols {
+				if s := c.cols[k]; s.Class != "" {
+					s.Computed = true
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // rowSources returns the sources of a whole row of a table or view, as
 // computed values (a row's text shows every column), or nil for a table
 // the classification does not know.

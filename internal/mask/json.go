@@ -19,6 +19,9 @@ import (
 // jsonKeys is how a JSON column's values are masked key by key.
 type jsonKeys struct {
 	keys map[string]keyMask // a classified source column's name → its mask
+	// names are the source columns' names: a row object with any other
+	// key is not what lineage says it is, and is masked whole.
+	names map[string]bool
 }
 
 type keyMask struct {
@@ -29,19 +32,20 @@ type keyMask struct {
 // jsonKeysFor returns the key masks of a JSON column computed from
 // sources, or nil when none of them is masked.
 func jsonKeysFor(plan *Plan, sources []Source) *jsonKeys {
-	var j *jsonKeys
+	j := &jsonKeys{keys: map[string]keyMask{}, names: map[string]bool{}}
 	for _, s := range sources {
+		name := s.Column[strings.LastIndexByte(s.Column, '.')+1:]
+		j.names[name] = true
 		st := plan.strategyOf(s)
 		if st == Clear {
 			continue
 		}
-		if j == nil {
-			j = &jsonKeys{keys: map[string]keyMask{}}
-		}
-		name := s.Column[strings.LastIndexByte(s.Column, '.')+1:]
 		if prev, ok := j.keys[name]; !ok || strictness[st] > strictness[prev.strategy] {
 			j.keys[name] = keyMask{class: s.Class, strategy: st}
 		}
+	}
+	if len(j.keys) == 0 {
+		return nil
 	}
 	return j
 }
@@ -49,6 +53,8 @@ func jsonKeysFor(plan *Plan, sources []Source) *jsonKeys {
 // jsonRewriter masks one JSON document.
 type jsonRewriter struct {
 	tr    *Transformer
+	names map[string]bool
+	objs  int // objects open: a row's is the first
 	keys  map[string]keyMask
 	found map[string]bool
 	in    []byte
@@ -63,7 +69,7 @@ const maxJSONDepth = 256
 // ok is false when v is not JSON or lacks one of the keys, and then dst is
 // returned as it was.
 func (r *Result) maskJSON(dst, v []byte, j *jsonKeys) ([]byte, bool) {
-	w := jsonRewriter{tr: r.tr, keys: j.keys, found: make(map[string]bool, len(j.keys)), in: v}
+	w := jsonRewriter{tr: r.tr, keys: j.keys, names: j.names, found: make(map[string]bool, len(j.keys)), in: v}
 	out, ok := w.value(dst)
 	out = w.space(out)
 	if !ok || w.pos != len(v) || len(w.found) != len(j.keys) {
@@ -109,7 +115,8 @@ func (w *jsonRewriter) object(dst []byte) ([]byte, bool) {
 	if w.depth++; w.depth > maxJSONDepth {
 		return dst, false
 	}
-	defer func() { w.depth-- }()
+	w.objs++
+	defer func() { w.depth--; w.objs-- }()
 	w.pos++ // {
 	dst = append(dst, '{')
 	for first := true; ; first = false {
@@ -123,6 +130,9 @@ func (w *jsonRewriter) object(dst []byte) ([]byte, bool) {
 			return dst, false
 		}
 		rawKey := w.in[start:w.pos]
+		if w.objs == 1 && !w.names[jsonString(rawKey)] {
+			return dst, false // a key no source column has
+		}
 		dst = append(dst, rawKey...)
 		dst = w.space(dst)
 		if w.pos >= len(w.in) || w.in[w.pos] != ':' {

@@ -44,7 +44,8 @@ func TestMaskJSON(t *testing.T) {
 		}
 	}
 	for _, in := range []string{
-		`{"id":1,"mail":"jane@corp.example","ssn":"1","api_key":"k"}`, // a classified column under another name
+		`{"id":1,"mail":"jane@corp.example","ssn":"1","api_key":"k"}`,       // a classified column under another name
+		`{"id":1,"email":"a@x.example","ssn":"1","api_key":"k","leak":"x"}`, // a key no source column has
 		`{"email":"a@x.example",`, `{"email" "x"}`, `["a" "b"]`, `{"email":"x"} trailing`, ``, `"unterminated`,
 	} {
 		if got, ok := r.maskJSON([]byte("keep"), []byte(in), keys); ok || string(got) != "keep" {

@@ -45,7 +45,11 @@ type action struct {
 // table created since the classification was loaded) is scanned too, or
 // refuses the result if the plan says so. With an inactive plan the
 // Result does nothing.
-func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query) *Result {
+//
+// read are the classified columns of every table the statement reads
+// (TablesRead): a column of unknown source is masked as the strictest of
+// them rather than only scanned, since it may be computed from any.
+func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query, read []Source) *Result {
 	var traced []derivation
 	if plan.Active() {
 		for _, c := range cols {
@@ -55,12 +59,12 @@ func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 			}
 		}
 	}
-	return newResult(cols, cls, plan, tr, traced)
+	return newResult(cols, cls, plan, tr, traced, read)
 }
 
 // newResult is NewResult with the lineage traced: one derivation per
 // column, or nil.
-func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, traced []derivation) *Result {
+func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, traced []derivation, read []Source) *Result {
 	r := &Result{tr: tr, plan: plan, cols: make([]action, len(cols)), maskedBy: make([]bool, len(cols))}
 	if !plan.Active() {
 		return r
@@ -80,11 +84,15 @@ func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 			if isJSON(c.Type) && traced[i].rows {
 				a.json = jsonKeysFor(plan, traced[i].sources)
 			}
-		case !known && c.Table == 0 && traced != nil:
-			// Part of it cannot be traced (a user function over a column):
-			// what can be is masked, the whole value as its strictest
-			// source, when some of it is classified.
-			if s := plan.strictestSource(traced[i].sources); s.Class != "" && plan.strategyOf(s) != Clear {
+		case !known && c.Table == 0 && !plan.RefusesUnknown():
+			// Part of it, or all, cannot be traced (a user function over a
+			// column, a `*` that cannot be lined up): masked whole as the
+			// strictest classified column it reads, or else may read.
+			var sources []Source
+			if traced != nil {
+				sources = traced[i].sources
+			}
+			if s := plan.strictestSource(append(sources, read...)); s.Class != "" && plan.strategyOf(s) != Clear {
 				src, known = s, true
 			}
 		}

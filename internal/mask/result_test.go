@@ -58,7 +58,7 @@ func testResult(t testing.TB, plan map[string]any) *Result {
 		{Name: "notes", Table: 10, Attnum: 3, Type: oidText},
 		{Name: "lower", Type: oidText},
 	}
-	return NewResult(cols, cls, p, testTransformer(t), nil)
+	return NewResult(cols, cls, p, testTransformer(t), nil, nil)
 }
 
 func TestResultRow(t *testing.T) {
@@ -185,7 +185,7 @@ func BenchmarkResultRowPage(b *testing.B) {
 	p, _ := ParsePlan(map[string]any{"email": "partial", "phone": "partial", "card_number": "partial", "person_name": "partial", "*": "redact", "unknown": "scan"})
 	cols := []Column{{Name: "id", Table: 10, Attnum: 1, Type: 23}, {Name: "full_name", Table: 10, Attnum: 2, Type: 25}, {Name: "email", Table: 10, Attnum: 3, Type: 25},
 		{Name: "phone", Table: 10, Attnum: 4, Type: 25}, {Name: "card_number", Table: 10, Attnum: 5, Type: 25}, {Name: "notes", Table: 10, Attnum: 6, Type: 25}}
-	r := NewResult(cols, cls, p, testTransformer(b), nil)
+	r := NewResult(cols, cls, p, testTransformer(b), nil, nil)
 	in := dataRow([]byte("12345"), []byte("Customer 12345"), []byte("customer12345@example.com"), []byte("+1 415 555 2345"), []byte("4111 1111 1111 1111"), []byte("delivered to the front door, order 12345"))
 	dst := make([]byte, 0, 4096)
 	b.ReportAllocs()

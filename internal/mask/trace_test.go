@@ -148,7 +148,7 @@ func TestResultMasksTracedExpressions(t *testing.T) {
 	}
 	cols := []Column{{Name: "substr", Type: oidText}, {Name: "count", Type: oidText}, {Name: "mix", Type: oidText}}
 	q := query(out(ref("people", "ssn")), out(), out(ref("people", "email"), ref("people", "ssn")))
-	r := NewResult(cols, cls, p, testTransformer(t), q)
+	r := NewResult(cols, cls, p, testTransformer(t), q, nil)
 	if r.Refused() {
 		t.Fatal("a traced result was refused")
 	}
@@ -161,7 +161,7 @@ func TestResultMasksTracedExpressions(t *testing.T) {
 		t.Errorf("masked row %q", vals)
 	}
 	// Without lineage, the same columns are of unknown source: refused.
-	if r := NewResult(cols, cls, p, testTransformer(t), nil); !r.Refused() {
+	if r := NewResult(cols, cls, p, testTransformer(t), nil, nil); !r.Refused() {
 		t.Error("untraced expressions were not refused")
 	}
 }
@@ -187,13 +187,13 @@ func TestComputedValuesAreNotPartiallyMasked(t *testing.T) {
 		{"a set operation of columns", &lineage.Query{Branches: [][]lineage.Output{{direct}, {direct}}}, Partial},
 		{"a view column computed in the view", query(lineage.Output{Refs: []lineage.Ref{ref("digest", "mail")}, Direct: true}), Redact},
 	} {
-		r := NewResult([]Column{{Name: "x", Type: oidText}}, cls, p, testTransformer(t), tc.q)
+		r := NewResult([]Column{{Name: "x", Type: oidText}}, cls, p, testTransformer(t), tc.q, nil)
 		if got := r.cols[0].strategy; got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
 	}
 	// The view column itself, read by OID.
-	r := NewResult([]Column{{Name: "mail", Table: 20, Attnum: 2, Type: oidText}}, cls, p, testTransformer(t), nil)
+	r := NewResult([]Column{{Name: "mail", Table: 20, Attnum: 2, Type: oidText}}, cls, p, testTransformer(t), nil, nil)
 	if got := r.cols[0].strategy; got != Redact {
 		t.Errorf("view column: %s, want redact", got)
 	}

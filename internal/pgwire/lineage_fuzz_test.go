@@ -46,7 +46,7 @@ func FuzzLineageMasking(f *testing.F) {
 			for i := range cols {
 				cols[i] = mask.Column{Name: "c", Type: 25}
 			}
-			mask.NewResult(cols, cls, plan, tr, st.Lineage)
+			mask.NewResult(cols, cls, plan, tr, st.Lineage, cls.TablesRead([][2]string{{"", "people"}}))
 			mask.CopyMaskable(cls, plan, st.Lineage, false)
 			mask.NewCopy(cls, plan, tr, st.Lineage, mask.CopyFormat{Delimiter: '\t', Null: `\N`}, len(cols))
 		}

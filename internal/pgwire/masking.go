@@ -30,6 +30,9 @@ type maskCtx struct {
 	// (an Execute's: one), and for a COPY … TO STDOUT its format.
 	lineage []*lineage.Query
 	copyOut []*analyze.CopyOut
+	// read: the classified columns of the tables the string reads, for
+	// result columns of unknown source (see mask.NewResult).
+	read []mask.Source
 	// sensitive: the string reads a table with classified columns, or
 	// calls functions dbward cannot see into: its errors and notices
 	// may carry such values in any words (see mask.Message).
@@ -54,7 +57,7 @@ func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification, stmts []an
 		return m
 	}
 	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts)), copyOut: make([]*analyze.CopyOut, len(stmts)),
-		sensitive: readsSensitive(stmts, cls)}
+		sensitive: readsSensitive(stmts, cls), read: cls.TablesRead(tablesRead(stmts))}
 	for i := range stmts {
 		m.lineage[i], m.copyOut[i] = stmts[i].Lineage, stmts[i].CopyOut
 	}
@@ -150,7 +153,7 @@ func (f *inflight) resultFor(desc []byte, m *maskCtx, stmt int) (*mask.Result, e
 	if err != nil {
 		return nil, err
 	}
-	r := mask.NewResult(cols, m.cls, m.plan, f.tr, m.lineageOf(stmt))
+	r := mask.NewResult(cols, m.cls, m.plan, f.tr, m.lineageOf(stmt), m.read)
 	f.last, f.lastMask, f.lastStmt, f.lastDesc = r, m, stmt, append(f.lastDesc[:0], desc...)
 	return r, nil
 }
@@ -319,6 +322,19 @@ func copyRefusal(stmts []analyze.Statement, cls *mask.Classification, plan *mask
 	return nil
 }
 
+// tablesRead lists the tables statements read, as schema and name.
+func tablesRead(stmts []analyze.Statement) [][2]string {
+	var out [][2]string
+	for i := range stmts {
+		for _, t := range stmts[i].Tables {
+			if t.Access == analyze.AccessRead {
+				out = append(out, [2]string{t.Schema, t.Name})
+			}
+		}
+	}
+	return out
+}
+
 // readsSensitive reports whether statements read a table with classified
 // columns, or call a function that is not a known pure built-in.
 func readsSensitive(stmts []analyze.Statement, cls *mask.Classification) bool {
@@ -340,7 +356,8 @@ func readsSensitive(stmts []analyze.Statement, cls *mask.Classification) bool {
 // sideChannels are built-ins that carry a value out of the statement other
 // than in its rows: to other sessions (pg_notify), into settings the
 // client is told of or can read back (set_config), into the WAL stream.
-var sideChannels = map[string]bool{"pg_notify": true, "set_config": true, "pg_logical_emit_message": true}
+var sideChannels = map[string]bool{"pg_notify": true, "set_config": true, "pg_logical_emit_message": true,
+	"lo_from_bytea": true, "lo_put": true, "lowrite": true} // (large objects, read back with lo_get)
 
 // errSideChannel refuses a statement that reads data the policy masks and
 // sends values out by a way dbward does not mask.
