@@ -257,6 +257,9 @@ func (c *Classification) rowSources(table uint32) []Source {
 	return out
 }
 
+// Any reports whether some column is classified (or of unknown source).
+func (c *Classification) Any() bool { return c != nil && len(c.tables) > 0 }
+
 // Sensitive reports whether a table (schema-qualified or not) has a
 // classified column, or one of unknown source.
 func (c *Classification) Sensitive(schema, table string) bool {

@@ -149,6 +149,11 @@ func (ss *session) decide(ctx context.Context, stmts []analyze.Statement, intent
 				v.refusal = perr
 				return v, true
 			}
+			if perr := statisticsRefusal(stmts, cls); perr != nil {
+				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_statistics", Reason: "the planner's statistics hold values the policy masks"}
+				v.refusal = perr
+				return v, true
+			}
 			v.mask = ss.maskFor(plan, cls, stmts)
 		}
 		ss.remember(stmts)

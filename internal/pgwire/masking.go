@@ -387,6 +387,30 @@ func sideChannel(stmts []analyze.Statement, cls *mask.Classification) *pgError {
 	return nil
 }
 
+// statisticsViews hold sample values of every column: the planner's most
+// common values and histogram bounds.
+var statisticsViews = map[string]bool{"pg_stats": true, "pg_statistic": true, "pg_stats_ext": true,
+	"pg_stats_ext_exprs": true, "pg_statistic_ext_data": true}
+
+// statisticsRefusal refuses statements that read the planner's statistics
+// in a datastore with classified columns: their sample values would show
+// those columns' values in clear.
+func statisticsRefusal(stmts []analyze.Statement, cls *mask.Classification) *pgError {
+	if !cls.Any() {
+		return nil
+	}
+	for i := range stmts {
+		for _, t := range stmts[i].Tables {
+			if statisticsViews[t.Name] && (t.Schema == "" || t.Schema == "pg_catalog") {
+				return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+					Message: "dbward: blocked by mask_statistics: " + t.Name + " holds sample values of columns your policy masks",
+					Hint:    "ask for a policy that shows you this data in clear"}
+			}
+		}
+	}
+	return nil
+}
+
 // classification loads the datastore's column classification for a plan
 // that may mask; quick never waits: ok false means judge again off the
 // event loop.
