@@ -170,7 +170,7 @@ var tableFunctions = setOf(`table_to_xml table_to_xmlschema table_to_xml_and_xml
 
 // everythingFunctions read every table of a schema or database.
 var everythingFunctions = setOf(`schema_to_xml schema_to_xmlschema schema_to_xml_and_xmlschema
-	database_to_xml database_to_xmlschema database_to_xml_and_xmlschema`)
+	database_to_xml database_to_xmlschema database_to_xml_and_xmlschema cursor_to_xml cursor_to_xmlschema`)
 
 // safeFunctions are built-in functions (pg_catalog) that Resolve need not
 // ask the catalog about: the catalog would say they do not write, as it

@@ -17,6 +17,10 @@ type Source struct {
 	// Unknown is set for a view's column that dbward cannot tie to one base
 	// column while the view reads classified data: its content is scanned.
 	Unknown bool
+	// MayHold, for an Unknown view column, is the most sensitive class of
+	// what the view reads: its values are masked as that (whole), unless
+	// the plan refuses columns of unknown source.
+	MayHold detect.Class
 	// Computed is set when the values are computed from the column's
 	// (an expression over it, in a query or a view's definition): a
 	// partial mask of a part could show any part, so it redacts instead.
@@ -181,6 +185,9 @@ func (v *viewClassifier) classify(r *relation) {
 				src.Computed = s.Computed
 			}
 			src.Unknown = !d.known && src.Class == ""
+			if src.Unknown {
+				src.MayHold = v.mayHold(r.table, d.sources)
+			}
 			v.c.cols[k] = src
 			continue
 		}
@@ -200,8 +207,22 @@ func (v *viewClassifier) classify(r *relation) {
 			}
 		}
 		src.Unknown = src.Class == "" && sensitive
+		if src.Unknown {
+			src.MayHold = v.mayHold(r.table, nil)
+		}
 		v.c.cols[k] = src
 	}
+}
+
+// mayHold is the most sensitive class among what a view reads (its
+// dependencies, and sources lineage found).
+func (v *viewClassifier) mayHold(view uint32, sources []Source) detect.Class {
+	all := append([]Source(nil), sources...)
+	for _, rd := range v.reads[view] {
+		all = append(all, v.c.cols[rd])
+	}
+	s, _ := mostSensitive(all)
+	return s.Class
 }
 
 // Source returns what a result column comes from; ok is false when the

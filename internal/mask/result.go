@@ -72,6 +72,10 @@ func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 	for i, c := range cols {
 		a := action{typ: c.Type, format: c.Format, hint: detect.NewHint(strings.ToLower(c.Name))}
 		src, known := cls.Source(c)
+		if known && src.Unknown && src.MayHold != "" && !plan.RefusesUnknown() {
+			// A view column that cannot be traced, over classified data.
+			src = Source{Column: src.Column, Class: src.MayHold, Type: src.Type, Computed: true}
+		}
 		switch {
 		case !known && c.Table != 0 && c.Attnum == 0:
 			// A whole row as one column (SELECT c FROM customers c): made

@@ -29,6 +29,10 @@ type inflight struct {
 	portalCols map[string][]byte // the RowDescription a Describe of a portal answered (nil: NoData)
 	described  map[string]bool   // portals described since their Bind (answered or not)
 
+	// defined: what completed statements defined in the session, for the
+	// client side to take (session.applyDefinitions).
+	defined []definition
+
 	// The last Result built, kept to serve the next result set like it.
 	last     *mask.Result
 	lastMask *maskCtx
@@ -46,6 +50,7 @@ type awaited struct {
 	start int64      // when it was forwarded or the previous statement ended (ns)
 
 	mask   *maskCtx     // how its results are masked; nil: not at all
+	defs   []definition // what its statements define once they complete
 	result *mask.Result // the result set now arriving ('Q', 'E'), with mask
 	copy   *mask.Copy   // the COPY … TO STDOUT rows now arriving, with mask
 	// copyWithheld: those rows cannot be masked; the client gets an error
@@ -189,6 +194,13 @@ func (f *inflight) complete(head *awaited, tag, sqlstate string, failed bool) (o
 	o := outcome{tag: tag, rows: head.rows, sqlstate: sqlstate, duration: now - head.start,
 		masked: head.result.MaskedColumns() + head.copy.MaskedColumns()}
 	head.result, head.copy, head.copyWithheld = nil, nil, false
+	if !failed {
+		for _, d := range head.defs {
+			if d.stmt == head.stmt || head.typ == 'E' {
+				f.defined = append(f.defined, d)
+			}
+		}
+	}
 	head.stmt++
 	if n := rowsOf(tag); n >= 0 {
 		o.rows = n
@@ -259,4 +271,23 @@ func rowsOf(tag string) int64 {
 		return -1
 	}
 	return n
+}
+
+// setDefinitions gives the message just forwarded what its statements
+// define once they complete.
+func (f *inflight) setDefinitions(defs []definition) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.queue); n > 0 {
+		f.queue[n-1].defs = defs
+	}
+}
+
+// takeDefined returns, and forgets, what completed statements defined.
+func (f *inflight) takeDefined() []definition {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.defined
+	f.defined = nil
+	return d
 }

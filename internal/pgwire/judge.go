@@ -22,8 +22,13 @@ type verdict struct {
 	stmts    []analyze.Statement // the statements of the string (shared with caches: read only)
 	decision policy.Decision     // the strictest decision of them all
 	intent   map[string]string
-	refusal  *pgError // nil: the string may run
-	mask     *maskCtx // how its results are masked; nil: not at all
+	refusal  *pgError     // nil: the string may run
+	mask     *maskCtx     // how its results are masked; nil: not at all
+	defs     []definition // what it defines in the session once run
+	// session: what it runs depends on the session's prepared statements
+	// or cursors (EXECUTE, FETCH), so a portal of it is judged again at
+	// each Execute.
+	session bool
 }
 
 // judge decides whether a query string may run. Its verdict's refusal is
@@ -40,9 +45,14 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 	if quick && len(text) > quickTextLimit {
 		return verdict{}, false
 	}
+	ss.applyDefinitions()
 	stmts := ss.srv.opts.Analyzer.Analyze(text)
 	if len(stmts) == 0 {
 		return verdict{}, true // empty query: the server answers EmptyQueryResponse
+	}
+	session := false
+	for i := range stmts {
+		session = session || stmts[i].Execute != "" || stmts[i].Fetch != ""
 	}
 	stmts = ss.resolvePrepared(stmts)
 	var catalog analyze.Catalog = ss.catalog
@@ -60,7 +70,9 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 			Hint:    "the statement was not run; try again, and tell the operator if it persists"},
 			decision: policy.Decision{Action: policy.Deny, Rule: "catalog_unavailable", Reason: "the database catalog could not be read"}}, true
 	}
-	return ss.decide(ctx, stmts, analyze.Intent(text), quick)
+	v, decided := ss.decide(ctx, stmts, analyze.Intent(text), quick)
+	v.session = session
+	return v, decided
 }
 
 // judgeUnknownPortal judges an Execute of a portal dbward did not see
@@ -156,7 +168,7 @@ func (ss *session) decide(ctx context.Context, stmts []analyze.Statement, intent
 			}
 			v.mask = ss.maskFor(plan, cls, stmts)
 		}
-		ss.remember(stmts)
+		v.defs = ss.remember(stmts)
 		return v, true
 	}
 	ss.srv.log.Info("statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name,
@@ -222,7 +234,7 @@ func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statemen
 			continue
 		}
 		body, ok := ss.prepared[st.Execute]
-		if !ok || body.Kind == "" { // (unknown, or ambiguous: see remember)
+		if !ok {
 			continue
 		}
 		if out == nil {
@@ -243,37 +255,59 @@ func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statemen
 	return out
 }
 
-// remember records what allowed statements change for later judgements:
-// SQL-level PREPAREs, and DDL (which may create or replace functions).
-func (ss *session) remember(stmts []analyze.Statement) {
-	for _, st := range stmts {
-		switch {
-		case st.Deallocate == "*":
-			clear(ss.prepared)
-		case st.Deallocate != "":
-			delete(ss.prepared, st.Deallocate)
-		}
-		if st.Prepare != "" {
-			if ss.prepared == nil {
-				ss.prepared = map[string]analyze.Statement{}
-			}
-			if _, taken := ss.prepared[st.Prepare]; taken {
-				// The server refuses a second PREPARE of a name and keeps
-				// the first: which one EXECUTE runs, dbward can no longer
-				// tell, so it judges it as unknown.
-				ss.prepared[st.Prepare] = analyze.Statement{}
-			} else {
-				ss.prepared[st.Prepare] = st
-			}
-		}
-		if st.Cursor != "" {
-			if ss.cursors == nil {
-				ss.cursors = map[string]*lineage.Query{}
-			}
-			ss.cursors[st.Cursor] = st.Lineage
+// remember notes what allowed statements change for later judgements.
+// DDL (which may create or replace functions) invalidates the catalog at
+// once. What a statement defines in the session — a SQL-level PREPARE, a
+// cursor a DECLARE opens, a DEALLOCATE — is returned, to take effect only
+// once the statement has completed (see applyDefinitions): a PREPARE that
+// fails, or a string that stops at an error before it, defines nothing,
+// and EXECUTE must not be judged by what it did not define.
+func (ss *session) remember(stmts []analyze.Statement) []definition {
+	var defs []definition
+	for i, st := range stmts {
+		if st.Prepare != "" || st.Deallocate != "" || st.Cursor != "" {
+			defs = append(defs, definition{stmt: i, prepare: st.Prepare, body: st, deallocate: st.Deallocate,
+				cursor: st.Cursor, lineage: st.Lineage})
 		}
 		if st.Kind == analyze.KindDDL || st.Kind == analyze.KindUnknown {
 			ss.catalog.Invalidate()
+		}
+	}
+	return defs
+}
+
+// definition is what one statement of a string defines in the session,
+// once it has run.
+type definition struct {
+	stmt       int               // its index in the string
+	prepare    string            // PREPARE: the name of body
+	body       analyze.Statement // (its facts are the prepared statement's)
+	deallocate string            // DEALLOCATE: the name, "*" for all (DISCARD ALL too)
+	cursor     string            // DECLARE: the cursor, whose rows have lineage
+	lineage    *lineage.Query
+}
+
+// applyDefinitions makes what completed statements defined take effect.
+// Client side only.
+func (ss *session) applyDefinitions() {
+	for _, d := range ss.flight.takeDefined() {
+		switch {
+		case d.deallocate == "*":
+			clear(ss.prepared)
+		case d.deallocate != "":
+			delete(ss.prepared, d.deallocate)
+		}
+		if d.prepare != "" {
+			if ss.prepared == nil {
+				ss.prepared = map[string]analyze.Statement{}
+			}
+			ss.prepared[d.prepare] = d.body
+		}
+		if d.cursor != "" {
+			if ss.cursors == nil {
+				ss.cursors = map[string]*lineage.Query{}
+			}
+			ss.cursors[d.cursor] = d.lineage
 		}
 	}
 }

@@ -387,10 +387,13 @@ func sideChannel(stmts []analyze.Statement, cls *mask.Classification) *pgError {
 	return nil
 }
 
-// statisticsViews hold sample values of every column: the planner's most
-// common values and histogram bounds.
-var statisticsViews = map[string]bool{"pg_stats": true, "pg_statistic": true, "pg_stats_ext": true,
-	"pg_stats_ext_exprs": true, "pg_statistic_ext_data": true}
+// statisticsViews hold values of every column: the planner's most common
+// values and histogram bounds, and the text of other sessions' statements
+// (dbward's sessions share the upstream role, so they see each other's).
+var statisticsViews = map[string]string{"pg_stats": "sample values of columns", "pg_statistic": "sample values of columns",
+	"pg_stats_ext": "sample values of columns", "pg_stats_ext_exprs": "sample values of columns",
+	"pg_statistic_ext_data": "sample values of columns", "pg_stat_activity": "other sessions' statements, with their values",
+	"pg_stat_statements": "other sessions' statements, with their values"}
 
 // statisticsRefusal refuses statements that read the planner's statistics
 // in a datastore with classified columns: their sample values would show
@@ -401,9 +404,9 @@ func statisticsRefusal(stmts []analyze.Statement, cls *mask.Classification) *pgE
 	}
 	for i := range stmts {
 		for _, t := range stmts[i].Tables {
-			if statisticsViews[t.Name] && (t.Schema == "" || t.Schema == "pg_catalog") {
+			if what := statisticsViews[t.Name]; what != "" && (t.Schema == "" || t.Schema == "pg_catalog" || t.Schema == "public") {
 				return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
-					Message: "dbward: blocked by mask_statistics: " + t.Name + " holds sample values of columns your policy masks",
+					Message: "dbward: blocked by mask_statistics: " + t.Name + " holds " + what + ", which your policy masks",
 					Hint:    "ask for a policy that shows you this data in clear"}
 			}
 		}

@@ -40,7 +40,8 @@ func needsDurable(stmts []analyze.Statement) bool {
 // parsedStmt is a judged, allowed Parse: what an Execute of a portal bound
 // to it runs, for the record of each execution.
 type parsedStmt struct {
-	v verdict
+	v    verdict
+	text string // (judged again at each Execute when v.session)
 }
 
 // recordStatements appends one statement record per statement of v and

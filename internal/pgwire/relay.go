@@ -67,7 +67,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			// first: its portals are judged as unknown from now on.
 			delete(ss.parsed, name)
 		} else {
-			ss.parsed[name] = &parsedStmt{v: v}
+			ss.parsed[name] = &parsedStmt{v: v, text: text}
 		}
 	case 'B':
 		portal, stmt, ok := bindNames(raw)
@@ -86,11 +86,17 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Execute message", "")
 		}
 		var v verdict
-		if p := ss.portals[portal]; p != nil {
-			v = p.v
-		} else if uv, decided := ss.judgeUnknownPortal(ctx, portal, quick); decided {
-			v = uv
-		} else {
+		var decided bool
+		switch p := ss.portals[portal]; {
+		case p != nil && p.v.session:
+			// EXECUTE or FETCH: runs what the session has now.
+			v, decided = ss.judge(ctx, p.text, quick)
+		case p != nil:
+			v, decided = p.v, true
+		default:
+			v, decided = ss.judgeUnknownPortal(ctx, portal, quick)
+		}
+		if !decided {
 			return out, stepSlow, nil
 		}
 		if v.mask != nil && v.refusal == nil && !ss.flight.portalDescribed(portal) {
@@ -153,6 +159,9 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 	}
 	if perr == nil { // (its duration starts now, as it leaves for the upstream)
 		ss.flight.forwarded(raw[0], seqs)
+		if v.defs != nil {
+			ss.flight.setDefinitions(v.defs)
+		}
 		if v.mask != nil {
 			portal := ""
 			if raw[0] == 'E' {
