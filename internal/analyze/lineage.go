@@ -86,7 +86,8 @@ func lineageOf(n *pg.Node) (q *lineage.Query, fingerprintSafe bool) {
 
 // lineageBuilder walks one statement.
 type lineageBuilder struct {
-	depth int
+	depth   int
+	written []lineage.Write // what a top-level INSERT or UPDATE writes, for its RETURNING
 	// aliased is set when the lineage depends on a name the pg_query
 	// fingerprint leaves out: an alias of a relation, or the name of a
 	// sub-select's or CTE's column.
@@ -974,7 +975,7 @@ func (b *lineageBuilder) returningQuery(n *pg.Node) *lineage.Query {
 	if !ok || len(outs) == 0 {
 		return nil
 	}
-	return &lineage.Query{Branches: [][]lineage.Output{outs}}
+	return &lineage.Query{Branches: [][]lineage.Output{outs}, Written: b.written}
 }
 
 // returning returns the outputs of an INSERT, UPDATE or DELETE's
@@ -984,11 +985,15 @@ func (b *lineageBuilder) returning(n *pg.Node, outer *scope) (outs []lineage.Out
 	var w *pg.WithClause
 	var rel *pg.RangeVar
 	var from, list []*pg.Node
+	var ins *pg.InsertStmt
+	var upd *pg.UpdateStmt
 	switch m := n.GetNode().(type) {
 	case *pg.Node_InsertStmt:
-		w, rel, list = m.InsertStmt.WithClause, m.InsertStmt.Relation, m.InsertStmt.ReturningList
+		ins = m.InsertStmt
+		w, rel, list = ins.WithClause, ins.Relation, ins.ReturningList
 	case *pg.Node_UpdateStmt:
-		w, rel, from, list = m.UpdateStmt.WithClause, m.UpdateStmt.Relation, m.UpdateStmt.FromClause, m.UpdateStmt.ReturningList
+		upd = m.UpdateStmt
+		w, rel, from, list = upd.WithClause, upd.Relation, upd.FromClause, upd.ReturningList
 	case *pg.Node_DeleteStmt:
 		w, rel, from, list = m.DeleteStmt.WithClause, m.DeleteStmt.Relation, m.DeleteStmt.UsingClause, m.DeleteStmt.ReturningList
 	default:
@@ -999,19 +1004,105 @@ func (b *lineageBuilder) returning(n *pg.Node, outer *scope) (outs []lineage.Out
 	}
 	sc := b.withScope(w, outer)
 	sc = b.fromScope(from, sc)
-	sc.rels = append([]*scopeRel{b.table(rel)}, sc.rels...)
+	target := b.table(rel)
+	sc.rels = append([]*scopeRel{target}, sc.rels...)
+	// RETURNING shows the values the statement wrote: a column assigned
+	// from an expression returns that expression's data.
+	assigned, all := b.assignments(ins, upd, sc)
+	if target.base != nil && outer == nil {
+		for col, a := range assigned {
+			b.written = append(b.written, lineage.Write{Rel: *target.base, Column: col, From: a})
+		}
+		if len(all.Refs) > 0 || all.Opaque {
+			b.written = append(b.written, lineage.Write{Rel: *target.base, Column: "*", From: all})
+		}
+	}
 	for _, t := range list {
 		rt := t.GetResTarget()
 		if rt == nil {
 			continue
 		}
 		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
-			stars := b.star(cr, sc)
+			stars := b.star(cr, sc) // (what was written: see Query.Written)
 			outs = append(outs, stars...)
 			names = append(names, make([]string, len(stars))...)
 			continue
 		}
-		outs, names = append(outs, b.expr(rt.Val, sc)), append(names, targetName(rt))
+		o := b.expr(rt.Val, sc)
+		for _, r := range o.Refs {
+			if len(r.Rels) != 1 || target.base == nil || r.Rels[0] != *target.base {
+				continue
+			}
+			if a, ok := assigned[r.Column]; ok {
+				o = merge(o, a)
+			} else if r.Column == "*" {
+				for _, a := range assigned {
+					o = merge(o, a)
+				}
+			}
+			if len(all.Refs) > 0 || all.Opaque {
+				o = merge(o, all)
+			}
+		}
+		outs, names = append(outs, o), append(names, targetName(rt))
 	}
 	return outs, names, true
+}
+
+// assignments returns what an UPDATE's SET or an INSERT's columns (and ON
+// CONFLICT's SET) write, by column; all is what is written to columns
+// whose names the text does not give (an INSERT without a column list).
+func (b *lineageBuilder) assignments(ins *pg.InsertStmt, upd *pg.UpdateStmt, sc *scope) (assigned map[string]lineage.Output, all lineage.Output) {
+	assigned = map[string]lineage.Output{}
+	set := func(targets []*pg.Node, sc *scope) {
+		for _, t := range targets {
+			if rt := t.GetResTarget(); rt != nil && rt.Name != "" {
+				assigned[strings.ToLower(rt.Name)] = merge(assigned[strings.ToLower(rt.Name)], b.expr(rt.Val, sc))
+			}
+		}
+	}
+	if upd != nil {
+		set(upd.TargetList, sc)
+		return assigned, all
+	}
+	if ins == nil || ins.SelectStmt == nil {
+		return assigned, all
+	}
+	var written []lineage.Output
+	if sel := ins.SelectStmt.GetSelectStmt(); sel != nil {
+		for _, br := range b.branches(sel, sc.outer) {
+			for i, o := range br {
+				if i == len(written) {
+					written = append(written, lineage.Output{})
+				}
+				written[i] = merge(written[i], o)
+			}
+		}
+	}
+	for _, o := range written {
+		all = merge(all, o)
+	}
+	if len(ins.Cols) > 0 && len(ins.Cols) == len(written) {
+		for i, c := range ins.Cols {
+			if rt := c.GetResTarget(); rt != nil {
+				assigned[strings.ToLower(rt.Name)] = computed(written[i])
+			}
+		}
+		all = lineage.Output{}
+	}
+	if oc := ins.OnConflictClause; oc != nil {
+		// excluded.x is the row that was to be inserted.
+		excluded := &scopeRel{alias: "excluded", unnamed: true, outs: []lineage.Output{merge(lineage.Output{}, merge(all, mergeAll(assigned)))}}
+		set(oc.TargetList, &scope{rels: append([]*scopeRel{excluded}, sc.rels...), outer: sc.outer})
+	}
+	return assigned, all
+}
+
+// mergeAll merges outputs.
+func mergeAll(m map[string]lineage.Output) lineage.Output {
+	var o lineage.Output
+	for _, x := range m {
+		o = merge(o, x)
+	}
+	return o
 }

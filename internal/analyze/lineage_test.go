@@ -224,3 +224,24 @@ func TestLineageDirect(t *testing.T) {
 		}
 	}
 }
+
+// Written: what an INSERT or UPDATE writes, for its RETURNING.
+func TestLineageWritten(t *testing.T) {
+	for sql, want := range map[string]string{
+		"UPDATE customers SET email = lower(ssn), id = 1 RETURNING id":                                                              "customers.email←customers.ssn",
+		"INSERT INTO customers (id, email) SELECT 1, note FROM tickets RETURNING *":                                                 "customers.email←tickets.note",
+		"INSERT INTO customers SELECT 1, note FROM tickets RETURNING *":                                                             "customers.*←tickets.note",
+		"INSERT INTO customers (email) VALUES ('x') ON CONFLICT (email) DO UPDATE SET email = excluded.email || c2 RETURNING email": "customers.email←customers.c2",
+		"DELETE FROM customers RETURNING email":                                                                                     "",
+	} {
+		var got []string
+		for _, w := range New(Options{}).Analyze(sql)[0].Lineage.Written {
+			for _, r := range w.From.Refs {
+				got = append(got, w.Rel.Name+"."+w.Column+"←"+r.Rels[0].Name+"."+r.Column)
+			}
+		}
+		if g := strings.Join(got, " "); g != want {
+			t.Errorf("%s: %s, want %s", sql, g, want)
+		}
+	}
+}

@@ -62,4 +62,15 @@ type Output struct {
 // which line up by position once stars are expanded.
 type Query struct {
 	Branches [][]Output
+	// Written is what an INSERT or UPDATE writes: its RETURNING shows the
+	// written values, which PostgreSQL ties to the table's columns.
+	Written []Write
+}
+
+// Write is a column an INSERT or UPDATE sets from an expression (Column
+// "*": some column the text does not name).
+type Write struct {
+	Rel    Rel
+	Column string
+	From   Output
 }

@@ -54,6 +54,8 @@ type colKey struct {
 
 // relation is one table or view of the catalog, for lineage's names.
 type relation struct {
+	schema    string
+	name      string
 	table     uint32
 	view      bool
 	cols      []colKey // in attnum order, as a `*` lists them
@@ -102,7 +104,7 @@ func Classify(cols []CatalogColumn, deps []ViewDependency, views map[uint32]*lin
 		names[k] = strings.ToLower(col.Name)
 		r := byOID[col.Table]
 		if r == nil {
-			r = &relation{table: col.Table, view: col.View, names: map[string]colKey{}}
+			r = &relation{schema: strings.ToLower(col.Schema), name: strings.ToLower(col.Rel), table: col.Table, view: col.View, names: map[string]colKey{}}
 			byOID[col.Table] = r
 			schema, rel := strings.ToLower(col.Schema), strings.ToLower(col.Rel)
 			c.rels[schema+"."+rel] = append(c.rels[schema+"."+rel], r)

@@ -85,7 +85,7 @@ func NewCopy(cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query,
 			cols[i].Type = src.Type
 		}
 	}
-	c = &Copy{res: newResult(cols, cls, plan, tr, ds, nil), f: f, header: f.Header,
+	c = &Copy{res: newResult(cols, cls, plan, tr, q, ds, nil), f: f, header: f.Header,
 		fields: make([][]byte, n), quoted: make([]bool, n), decoded: make([]byte, 0, 512)}
 	return c, !c.res.Refused()
 }

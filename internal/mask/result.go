@@ -59,12 +59,12 @@ func NewResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 			}
 		}
 	}
-	return newResult(cols, cls, plan, tr, traced, read)
+	return newResult(cols, cls, plan, tr, q, traced, read)
 }
 
 // newResult is NewResult with the lineage traced: one derivation per
 // column, or nil.
-func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, traced []derivation, read []Source) *Result {
+func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, q *lineage.Query, traced []derivation, read []Source) *Result {
 	r := &Result{tr: tr, plan: plan, cols: make([]action, len(cols)), maskedBy: make([]bool, len(cols))}
 	if !plan.Active() {
 		return r
@@ -72,6 +72,15 @@ func newResult(cols []Column, cls *Classification, plan *Plan, tr *Transformer, 
 	for i, c := range cols {
 		a := action{typ: c.Type, format: c.Format, hint: detect.NewHint(strings.ToLower(c.Name))}
 		src, known := cls.Source(c)
+		if known && c.Table != 0 {
+			// RETURNING of a column the statement wrote: the value is what
+			// was written, not the column's own.
+			if extra, ok := cls.written(q, c); ok {
+				own := src
+				own.Computed = true
+				src = plan.strictestSource(append(extra, own))
+			}
+		}
 		if known && src.Unknown && src.MayHold != "" && !plan.RefusesUnknown() {
 			// A view column that cannot be traced, over classified data.
 			src = Source{Column: src.Column, Class: src.MayHold, Type: src.Type, Computed: true}

@@ -124,6 +124,33 @@ func (c *Classification) derive(o lineage.Output, visit func(*relation)) derivat
 	return d
 }
 
+// written returns the sources of what an INSERT or UPDATE wrote into a
+// result column its RETURNING ties to a table's column; ok is false when
+// the statement wrote nothing there.
+func (c *Classification) written(q *lineage.Query, col Column) (sources []Source, ok bool) {
+	if c == nil || q == nil || len(q.Written) == 0 {
+		return nil, false
+	}
+	r := c.byOID[col.Table]
+	if r == nil {
+		return nil, false
+	}
+	name := ""
+	for n, k := range r.names {
+		if k.attnum == col.Attnum {
+			name = n
+		}
+	}
+	for _, w := range q.Written {
+		if w.Rel.Name != r.name || w.Rel.Schema != "" && w.Rel.Schema != r.schema || w.Column != name && w.Column != "*" {
+			continue
+		}
+		d := c.derive(w.From, nil)
+		sources, ok = append(sources, d.sources...), true
+	}
+	return sources, ok
+}
+
 // lookup returns the relations a name may be: the one in its schema, or
 // for an unqualified name, those of that name in any schema (dbward does
 // not follow the session's search_path, so it takes all of them).
