@@ -193,8 +193,8 @@ func analyzeText(sql string, fp uint64, fpErr error) (r analysis) {
 		s := f.statement(text, fingerprintHex(sfp))
 		var fpSafe bool
 		s.Lineage, fpSafe = lineageOf(rs.Stmt)
-		s.Cursor, s.Fetch = cursorOf(rs.Stmt)
-		s.LiteralSensitive = s.LiteralSensitive || !fpSafe || s.Cursor != "" || s.Fetch != ""
+		s.Cursor, s.Fetch, s.CloseCursor = cursorOf(rs.Stmt)
+		s.LiteralSensitive = s.LiteralSensitive || !fpSafe || s.Cursor != "" || s.Fetch != "" || s.CloseCursor != ""
 		r.stmts = append(r.stmts, s)
 		r.spans = append(r.spans, [2]int{start, end})
 		r.shapeSafe = r.shapeSafe && !f.literal

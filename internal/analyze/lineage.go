@@ -48,6 +48,7 @@ func lineageOf(n *pg.Node) (q *lineage.Query, fingerprintSafe bool) {
 			return nil, true // SELECT INTO returns no rows
 		}
 		q = &lineage.Query{Branches: b.branches(s.SelectStmt, nil)}
+		q.Written = b.written // (data-modifying CTEs)
 	case *pg.Node_InsertStmt:
 		q = b.returningQuery(n)
 	case *pg.Node_UpdateStmt:
@@ -955,17 +956,23 @@ var sqlValueNames = map[pg.SQLValueFunctionOp]string{
 	pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA: "current_schema",
 }
 
-// cursorOf returns the cursor a DECLARE names, or that a FETCH reads.
-func cursorOf(n *pg.Node) (declare, fetch string) {
+// cursorOf returns the cursor a DECLARE names, that a FETCH reads, or
+// that a CLOSE closes ("*": all).
+func cursorOf(n *pg.Node) (declare, fetch, close string) {
 	switch s := n.GetNode().(type) {
 	case *pg.Node_DeclareCursorStmt:
-		return s.DeclareCursorStmt.Portalname, ""
+		return s.DeclareCursorStmt.Portalname, "", ""
 	case *pg.Node_FetchStmt:
 		if !s.FetchStmt.Ismove {
-			return "", s.FetchStmt.Portalname
+			return "", s.FetchStmt.Portalname, ""
 		}
+	case *pg.Node_ClosePortalStmt:
+		if s.ClosePortalStmt.Portalname == "" {
+			return "", "", "*"
+		}
+		return "", "", s.ClosePortalStmt.Portalname
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // returningQuery is the lineage of a top-level INSERT, UPDATE or DELETE:
@@ -1009,7 +1016,7 @@ func (b *lineageBuilder) returning(n *pg.Node, outer *scope) (outs []lineage.Out
 	// RETURNING shows the values the statement wrote: a column assigned
 	// from an expression returns that expression's data.
 	assigned, all := b.assignments(ins, upd, sc)
-	if target.base != nil && outer == nil {
+	if target.base != nil {
 		for col, a := range assigned {
 			b.written = append(b.written, lineage.Write{Rel: *target.base, Column: col, From: a})
 		}

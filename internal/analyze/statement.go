@@ -83,6 +83,8 @@ type Statement struct {
 	// Lineage; Fetch is the cursor a FETCH reads (the session hands it
 	// the DECLARE's lineage).
 	Cursor, Fetch string `json:"-"`
+	// CloseCursor is the cursor a CLOSE closes ("*": all).
+	CloseCursor string `json:"-"`
 
 	// Prepare is the name a SQL-level PREPARE defines (its facts are those of
 	// the prepared body); Execute is the name a SQL-level EXECUTE runs. The

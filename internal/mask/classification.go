@@ -241,11 +241,24 @@ func (c *Classification) Source(col Column) (src Source, ok bool) {
 // TablesRead returns the classified columns of the named tables and views
 // (schema "" for any schema), as computed values: what a column of unknown
 // source over them may hold. nil when none is classified.
+//
+// nil tables means every table of the datastore.
 func (c *Classification) TablesRead(tables [][2]string) []Source {
 	if c == nil {
 		return nil
 	}
 	var out []Source
+	if tables == nil {
+		for _, r := range c.byOID {
+			for _, k := range r.cols {
+				if s := c.cols[k]; s.Class != "" {
+					s.Computed = true
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
 	for _, t := range tables {
 		name := strings.ToLower(t[1])
 		if t[0] != "" {

@@ -221,16 +221,27 @@ func refusal(d policy.Decision) *pgError {
 // unknown effect, the most dangerous.
 func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statement {
 	var out []analyze.Statement
+	var touched map[string]bool // names an earlier statement of the string (re)defines: unknown until it has run
 	for i, st := range stmts {
 		if st.Fetch != "" {
 			// FETCH returns rows of its cursor's query.
 			if out == nil {
 				out = append([]analyze.Statement(nil), stmts...)
 			}
-			out[i].Lineage = ss.cursors[st.Fetch]
-			continue
+			out[i].Lineage = nil
+			if !touched[st.Fetch] {
+				out[i].Lineage = ss.cursors[st.Fetch]
+			}
 		}
-		if st.Execute == "" {
+		for _, name := range []string{st.Prepare, st.Deallocate, st.Cursor, st.CloseCursor} {
+			if name != "" {
+				if touched == nil {
+					touched = map[string]bool{}
+				}
+				touched[name] = true
+			}
+		}
+		if st.Execute == "" || touched[st.Execute] || touched["*"] {
 			continue
 		}
 		body, ok := ss.prepared[st.Execute]
@@ -265,9 +276,9 @@ func (ss *session) resolvePrepared(stmts []analyze.Statement) []analyze.Statemen
 func (ss *session) remember(stmts []analyze.Statement) []definition {
 	var defs []definition
 	for i, st := range stmts {
-		if st.Prepare != "" || st.Deallocate != "" || st.Cursor != "" {
+		if st.Prepare != "" || st.Deallocate != "" || st.Cursor != "" || st.CloseCursor != "" {
 			defs = append(defs, definition{stmt: i, prepare: st.Prepare, body: st, deallocate: st.Deallocate,
-				cursor: st.Cursor, lineage: st.Lineage})
+				cursor: st.Cursor, lineage: st.Lineage, closeCursor: st.CloseCursor})
 		}
 		if st.Kind == analyze.KindDDL || st.Kind == analyze.KindUnknown {
 			ss.catalog.Invalidate()
@@ -285,29 +296,46 @@ type definition struct {
 	deallocate string            // DEALLOCATE: the name, "*" for all (DISCARD ALL too)
 	cursor     string            // DECLARE: the cursor, whose rows have lineage
 	lineage    *lineage.Query
+	// closeCursor: CLOSE, the cursor ("*": all).
+	closeCursor string
+}
+
+// forget drops a name ("*": every name) from the two maps of one server
+// namespace.
+func forget[A, B any](name string, a map[string]A, b map[string]B) {
+	switch name {
+	case "":
+	case "*":
+		clear(a)
+		clear(b)
+	default:
+		delete(a, name)
+		delete(b, name)
+	}
 }
 
 // applyDefinitions makes what completed statements defined take effect.
 // Client side only.
 func (ss *session) applyDefinitions() {
+	// (Prepared statements, SQL or protocol, share one namespace on the
+	// server, and cursors and portals another: a name defined one way
+	// is forgotten the other.)
 	for _, d := range ss.flight.takeDefined() {
-		switch {
-		case d.deallocate == "*":
-			clear(ss.prepared)
-		case d.deallocate != "":
-			delete(ss.prepared, d.deallocate)
-		}
+		forget(d.deallocate, ss.prepared, ss.parsed)
+		forget(d.closeCursor, ss.cursors, ss.portals)
 		if d.prepare != "" {
 			if ss.prepared == nil {
 				ss.prepared = map[string]analyze.Statement{}
 			}
 			ss.prepared[d.prepare] = d.body
+			delete(ss.parsed, d.prepare)
 		}
 		if d.cursor != "" {
 			if ss.cursors == nil {
 				ss.cursors = map[string]*lineage.Query{}
 			}
 			ss.cursors[d.cursor] = d.lineage
+			delete(ss.portals, d.cursor)
 		}
 	}
 }

@@ -59,6 +59,13 @@ func (ss *session) maskFor(plan *mask.Plan, cls *mask.Classification, stmts []an
 	m := &maskCtx{plan: plan, cls: cls, lineage: make([]*lineage.Query, len(stmts)), copyOut: make([]*analyze.CopyOut, len(stmts)),
 		sensitive: readsSensitive(stmts, cls), read: cls.TablesRead(tablesRead(stmts))}
 	for i := range stmts {
+		if stmts[i].Fetch != "" && stmts[i].Lineage == nil || stmts[i].Execute != "" {
+			// A cursor or prepared statement dbward does not know (or no
+			// longer trusts): its rows may come from any table.
+			m.read, m.sensitive = cls.TablesRead(nil), m.sensitive || cls.Any()
+		}
+	}
+	for i := range stmts {
 		m.lineage[i], m.copyOut[i] = stmts[i].Lineage, stmts[i].CopyOut
 	}
 	ss.lastMask = m
@@ -322,10 +329,17 @@ func copyRefusal(stmts []analyze.Statement, cls *mask.Classification, plan *mask
 	return nil
 }
 
-// tablesRead lists the tables statements read, as schema and name.
+// tablesRead lists the tables statements read, as schema and name; nil
+// (every table) when they call a function dbward cannot see into, which
+// may read any.
 func tablesRead(stmts []analyze.Statement) [][2]string {
-	var out [][2]string
+	out := [][2]string{}
 	for i := range stmts {
+		for _, fn := range stmts[i].Functions {
+			if !analyze.PureFunction(fn) {
+				return nil
+			}
+		}
 		for _, t := range stmts[i].Tables {
 			if t.Access == analyze.AccessRead {
 				out = append(out, [2]string{t.Schema, t.Name})
@@ -395,6 +409,11 @@ var statisticsViews = map[string]string{"pg_stats": "sample values of columns", 
 	"pg_statistic_ext_data": "sample values of columns", "pg_stat_activity": "other sessions' statements, with their values",
 	"pg_stat_statements": "other sessions' statements, with their values"}
 
+// statisticsFunctions are the functions behind those views.
+var statisticsFunctions = map[string]string{"pg_stat_get_activity": "other sessions' statements, with their values",
+	"pg_stat_get_backend_activity": "other sessions' statements, with their values",
+	"pg_stat_statements":           "other sessions' statements, with their values"}
+
 // statisticsRefusal refuses statements that read the planner's statistics
 // in a datastore with classified columns: their sample values would show
 // those columns' values in clear.
@@ -403,6 +422,13 @@ func statisticsRefusal(stmts []analyze.Statement, cls *mask.Classification) *pgE
 		return nil
 	}
 	for i := range stmts {
+		for _, fn := range stmts[i].Functions {
+			if what := statisticsFunctions[strings.TrimPrefix(fn, "pg_catalog.")]; what != "" {
+				return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+					Message: "dbward: blocked by mask_statistics: " + fn + "() shows " + what + ", which your policy masks",
+					Hint:    "ask for a policy that shows you this data in clear"}
+			}
+		}
 		for _, t := range stmts[i].Tables {
 			if what := statisticsViews[t.Name]; what != "" && (t.Schema == "" || t.Schema == "pg_catalog" || t.Schema == "public") {
 				return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,

@@ -696,3 +696,68 @@ func readAll(t *testing.T, c *pgx.Conn, rec *recorder, q, held string) {
 		t.Fatalf("%q: %q reached the client", q, held)
 	}
 }
+
+// A sixth review: names shared by protocol portals and SQL cursors (and by
+// protocol and SQL prepared statements), names redefined earlier in the
+// same string, DML in a CTE, and the functions behind pg_stat_activity.
+func TestMaskingNamesAndNamespaces(t *testing.T) {
+	e := startProxy(t, nil)
+	resetDB(t, e.pg, "shop_prod")
+	ctx := context.Background()
+	if err := e.pg.Exec(ctx, "shop_prod", "SET ROLE dbward_svc;"+maskingSchema); err != nil {
+		t.Fatal(err)
+	}
+	const enc = "FDG-CC-IHCG" // translate() of the ssn
+	// A protocol portal read with SQL FETCH.
+	conn := e.rawSession(t, agent, agentToken, "shop", 10*time.Second)
+	var sent []byte
+	for _, m := range []pgproto3.FrontendMessage{
+		&pgproto3.Query{String: "BEGIN"},
+		&pgproto3.Parse{Query: "SELECT translate(ssn, '0123456789', 'ABCDEFGHIJ') FROM people WHERE id = 1"},
+		&pgproto3.Bind{DestinationPortal: "p"}, &pgproto3.Sync{},
+		&pgproto3.Query{String: "FETCH ALL p"},
+		&pgproto3.Query{String: "ROLLBACK"},
+	} {
+		sent, _ = m.Encode(sent)
+	}
+	if _, err := conn.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Conn: conn}
+	fe := pgproto3.NewFrontend(rec, conn)
+	for ready := 0; ready < 4; {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+			ready++
+		}
+	}
+	if strings.Contains(string(rec.bytes()), enc) {
+		t.Error("FETCH of a protocol portal: the encoded ssn reached the client")
+	}
+
+	c, rc := e.recordedConn(t, agent, agentToken, "shop")
+	// A name redefined earlier in the same string is not judged by what
+	// it was before.
+	if _, err := c.Exec(ctx, "PREPARE s AS SELECT 'a'::text", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Exec(ctx, "DEALLOCATE s; PREPARE s AS SELECT translate(ssn, '0123456789', 'ABCDEFGHIJ') FROM people; EXECUTE s", pgx.QueryExecModeSimpleProtocol)
+	// DML in a CTE: its RETURNING is masked as what it wrote.
+	if _, err := c.Exec(ctx, "BEGIN", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, c, rc, "WITH x AS (UPDATE people SET notes = translate(ssn, '0123456789', 'ABCDEFGHIJ') WHERE id = 1 RETURNING notes) SELECT notes FROM x", enc)
+	if _, err := c.Exec(ctx, "ROLLBACK", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	var pe *pgconn.PgError
+	if _, err := c.Exec(ctx, "SELECT query FROM pg_stat_get_activity(NULL)", pgx.QueryExecModeSimpleProtocol); !errors.As(err, &pe) || !strings.Contains(pe.Message, "mask_statistics") {
+		t.Errorf("pg_stat_get_activity: %v", err)
+	}
+	if strings.Contains(string(rc.bytes()), enc) {
+		t.Error("the encoded ssn reached the client")
+	}
+}

@@ -62,6 +62,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if ss.parsed == nil {
 			ss.parsed, ss.portals = map[string]*parsedStmt{}, map[string]*parsedStmt{}
 		}
+		if name != "" {
+			delete(ss.prepared, name) // (one namespace for SQL and protocol prepared statements)
+		}
 		if _, taken := ss.parsed[name]; taken && name != "" {
 			// The server refuses a second Parse of a name and keeps the
 			// first: its portals are judged as unknown from now on.
@@ -79,6 +82,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		} else {
 			delete(ss.portals, portal)
 		}
+		delete(ss.cursors, portal) // (one namespace for portals and cursors)
 		ss.flight.forwardedBind(portal)
 	case 'E':
 		portal, _, ok := cstring(raw[5:])
@@ -89,8 +93,13 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		var decided bool
 		switch p := ss.portals[portal]; {
 		case p != nil && p.v.session:
-			// EXECUTE or FETCH: runs what the session has now.
-			v, decided = ss.judge(ctx, p.text, quick)
+			// EXECUTE or FETCH: runs what the session has now; a later
+			// Execute of the same portal goes on with the same rows.
+			if v, decided = ss.judge(ctx, p.text, quick); decided {
+				cont := &parsedStmt{v: v, text: p.text}
+				cont.v.session = false
+				ss.portals[portal] = cont
+			}
 		case p != nil:
 			v, decided = p.v, true
 		default:
@@ -108,8 +117,10 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 	case 'C':
 		if kind, name, ok := closeTarget(raw); ok && kind == 'S' {
 			delete(ss.parsed, name)
+			delete(ss.prepared, name)
 		} else if ok && kind == 'P' {
 			delete(ss.portals, name)
+			delete(ss.cursors, name)
 			ss.flight.forgetPortal(name)
 		}
 		ss.flight.forwarded('C', nil)
