@@ -610,8 +610,16 @@ func (b *lineageBuilder) expr(n *pg.Node, sc *scope) lineage.Output {
 		return b.columnRef(e.ColumnRef, sc)
 	case *pg.Node_AConst, *pg.Node_ParamRef, *pg.Node_SqlvalueFunction, *pg.Node_SetToDefault:
 		return lineage.Output{}
-	case *pg.Node_BoolExpr, *pg.Node_NullTest, *pg.Node_BooleanTest:
-		return lineage.Output{} // true or false: no value shows through
+	case *pg.Node_NullTest:
+		return b.measure(e.NullTest.Arg, sc)
+	case *pg.Node_BooleanTest:
+		return b.measure(e.BooleanTest.Arg, sc)
+	case *pg.Node_BoolExpr:
+		var o lineage.Output
+		for _, a := range e.BoolExpr.Args {
+			o = merge(o, b.expr(a, sc))
+		}
+		return o
 	case *pg.Node_AExpr:
 		return b.operator(e.AExpr, sc)
 	case *pg.Node_TypeCast: // (a cast may cut a value short: varchar(4))
@@ -621,10 +629,14 @@ func (b *lineageBuilder) expr(n *pg.Node, sc *scope) lineage.Output {
 	case *pg.Node_AIndirection:
 		return computed(b.expr(e.AIndirection.Arg, sc))
 	case *pg.Node_CaseExpr:
-		// The value is one of the results; the conditions only choose.
-		var o lineage.Output
+		// The value is one of the results, chosen by the conditions: a
+		// condition over a computed value (substr(ssn, 1, 1) = '5') makes
+		// a lookup table of it.
+		o := b.measure(e.CaseExpr.Arg, sc)
 		for _, w := range e.CaseExpr.Args {
-			o = merge(o, b.expr(w.GetCaseWhen().GetResult(), sc))
+			cw := w.GetCaseWhen()
+			o = merge(o, b.expr(cw.GetResult(), sc))
+			o = merge(o, b.expr(cw.GetExpr(), sc))
 		}
 		return merge(o, b.expr(e.CaseExpr.Defresult, sc))
 	case *pg.Node_FuncCall:
@@ -698,13 +710,37 @@ func (b *lineageBuilder) operator(e *pg.A_Expr, sc *scope) lineage.Output {
 	switch e.Kind {
 	case pg.A_Expr_Kind_AEXPR_OP:
 		if len(e.Name) == 1 && e.Lexpr != nil && comparisons[e.Name[0].GetString_().GetSval()] {
-			return lineage.Output{}
+			return merge(b.measure(e.Lexpr, sc), b.measure(e.Rexpr, sc))
 		}
 		return merge(b.expr(e.Lexpr, sc), b.expr(e.Rexpr, sc))
 	case pg.A_Expr_Kind_AEXPR_NULLIF:
 		return b.expr(e.Lexpr, sc)
 	}
-	return lineage.Output{} // IN, LIKE, BETWEEN, DISTINCT, ANY/ALL: booleans
+	// IN, LIKE, BETWEEN, DISTINCT, ANY/ALL: booleans.
+	return merge(b.measure(e.Lexpr, sc), b.measure(e.Rexpr, sc))
+}
+
+// measure returns what a boolean test, a comparison or a measure (count,
+// length) of n shows of the data: nothing of a column itself or a constant
+// (one bit, or a size, of it: an oracle dbward does not close), but all of
+// a computed value, which can encode any part of a value in that bit or
+// size (length(repeat('x', ascii(substr(secret, 1, 1))))).
+func (b *lineageBuilder) measure(n *pg.Node, sc *scope) lineage.Output {
+	if n == nil {
+		return lineage.Output{}
+	}
+	if l := n.GetList(); l != nil { // (IN lists, BETWEEN bounds)
+		var o lineage.Output
+		for _, item := range l.Items {
+			o = merge(o, b.measure(item, sc))
+		}
+		return o
+	}
+	o := b.expr(n, sc)
+	if o.Direct || len(o.Refs) == 0 && !o.Opaque {
+		return lineage.Output{}
+	}
+	return computed(o)
 }
 
 // readsOf returns what a built-in that reads tables itself returns data
@@ -748,7 +784,11 @@ var measures = setOf(`count length char_length character_length octet_length bit
 func (b *lineageBuilder) call(fc *pg.FuncCall, sc *scope) lineage.Output {
 	name := strings.TrimPrefix(functionName(fc.Funcname), "pg_catalog.")
 	if measures[name] {
-		return lineage.Output{}
+		var o lineage.Output
+		for _, a := range fc.Args {
+			o = merge(o, b.measure(a, sc))
+		}
+		return o
 	}
 	var o lineage.Output
 	for _, a := range fc.Args {
@@ -869,8 +909,9 @@ func figureColname(n *pg.Node) (string, int) {
 			}
 		}
 	case *pg.Node_AIndirection:
-		if ind := e.AIndirection.Indirection; len(ind) > 0 {
-			if s := ind[len(ind)-1].GetString_(); s != nil {
+		ind := e.AIndirection.Indirection
+		for i := len(ind) - 1; i >= 0; i-- { // (the last field name; subscripts do not name)
+			if s := ind[i].GetString_(); s != nil {
 				return s.Sval, 2
 			}
 		}
@@ -917,9 +958,9 @@ func figureColname(n *pg.Node) (string, int) {
 		}
 		return name, strength
 	case *pg.Node_AArrayExpr:
-		return "array", 1
+		return "array", 2
 	case *pg.Node_RowExpr:
-		return "row", 1
+		return "row", 2
 	case *pg.Node_CoalesceExpr:
 		return "coalesce", 2
 	case *pg.Node_MinMaxExpr:

@@ -64,7 +64,10 @@ func Message(dst, raw []byte, plan *Plan, tr *Transformer, strict bool) []byte {
 				v = []byte(withheldRaise)
 			case typ == 'D' && (class22 || class23 || strict):
 				v = []byte(withheldDetail)
-			case (typ == 'M' || typ == 'W') && (class22 || strict):
+			case (typ == 'M' || typ == 'W') && strict:
+				// Numbers too: time field value out of range: 536:22:8726.
+				v = withholdDigits(withholdQuoted(v))
+			case (typ == 'M' || typ == 'W') && class22:
 				v = withholdQuoted(v)
 			}
 			findings = detect.Scan(findings[:0], v, "")
@@ -108,6 +111,20 @@ func withholdQuoted(v []byte) []byte {
 		out = append(append(out, v[:i]...), `"****"`...)
 		v = v[i+1+j+1:]
 	}
+}
+
+// withholdDigits replaces every digit by *.
+func withholdDigits(v []byte) []byte {
+	if bytes.IndexAny(v, "0123456789") < 0 {
+		return v
+	}
+	out := bytes.Clone(v)
+	for i, c := range out {
+		if c >= '0' && c <= '9' {
+			out[i] = '*'
+		}
+	}
+	return out
 }
 
 // malformedMessage appends an error saying a message could not be read.

@@ -279,6 +279,12 @@ func (ss *session) remember(stmts []analyze.Statement) []definition {
 		if st.Prepare != "" || st.Deallocate != "" || st.Cursor != "" || st.CloseCursor != "" {
 			defs = append(defs, definition{stmt: i, prepare: st.Prepare, body: st, deallocate: st.Deallocate,
 				cursor: st.Cursor, lineage: st.Lineage, closeCursor: st.CloseCursor})
+			// Until it completes, what the name stands for is not known:
+			// a pipelined EXECUTE or FETCH of it is judged as unknown.
+			forget(st.Prepare, ss.prepared, ss.parsed)
+			forget(st.Deallocate, ss.prepared, ss.parsed)
+			forget(st.Cursor, ss.cursors, ss.portals)
+			forget(st.CloseCursor, ss.cursors, ss.portals)
 		}
 		if st.Kind == analyze.KindDDL || st.Kind == analyze.KindUnknown {
 			ss.catalog.Invalidate()

@@ -625,15 +625,18 @@ func TestMaskingClosesSideDoors(t *testing.T) {
 		t.Error("a cast of the secret to regclass succeeded")
 	}
 	// A second PREPARE of a name fails, and the server keeps the first:
-	// what a statement defines takes effect only once it has run, so
-	// EXECUTE is judged, and masked, as the first.
+	// EXECUTE is never judged as the second (the name is unknown while a
+	// definition of it is pending, and one that fails defines nothing).
 	if _, err := c.Exec(ctx, "PREPARE s AS SELECT textcat(api_secret, '') AS x FROM vault", pgx.QueryExecModeSimpleProtocol); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Exec(ctx, "PREPARE s AS SELECT 'a'::text AS x", pgx.QueryExecModeSimpleProtocol); err == nil {
 		t.Fatal("a second PREPARE of s succeeded")
 	}
-	readAll(t, c, rec, "EXECUTE s", secret)
+	_, _ = c.Exec(ctx, "EXECUTE s", pgx.QueryExecModeSimpleProtocol) // (refused as unknown, or run masked)
+	if strings.Contains(string(rec.bytes()), secret) {
+		t.Fatal("EXECUTE s: the secret reached the client")
+	}
 	// A FETCH prepared through the protocol runs the cursor the session
 	// has when it is executed, not the one it had when parsed.
 	if _, err := c.Exec(ctx, "DECLARE cur CURSOR WITH HOLD FOR SELECT 'harmless'::text AS x", pgx.QueryExecModeSimpleProtocol); err != nil {
@@ -673,7 +676,10 @@ func TestMaskingClosesSideDoors(t *testing.T) {
 	if _, err := c.Exec(ctx, "SELECT 1/0; DEALLOCATE s; PREPARE s AS SELECT 'a'::text AS x", pgx.QueryExecModeSimpleProtocol); err == nil {
 		t.Fatal("1/0 succeeded")
 	}
-	readAll(t, c, rec, "EXECUTE s", secret)
+	_, _ = c.Exec(ctx, "EXECUTE s", pgx.QueryExecModeSimpleProtocol) // (refused as unknown, or run masked)
+	if strings.Contains(string(rec.bytes()), secret) {
+		t.Fatal("EXECUTE s after 1/0: the secret reached the client")
+	}
 	if strings.Contains(string(rec.bytes()), secret) {
 		t.Error("the secret reached the client")
 	}
@@ -709,36 +715,29 @@ func TestMaskingNamesAndNamespaces(t *testing.T) {
 	}
 	const enc = "FDG-CC-IHCG" // translate() of the ssn
 	// A protocol portal read with SQL FETCH.
-	conn := e.rawSession(t, agent, agentToken, "shop", 10*time.Second)
-	var sent []byte
-	for _, m := range []pgproto3.FrontendMessage{
-		&pgproto3.Query{String: "BEGIN"},
+	got := e.exchange(t, 4, &pgproto3.Query{String: "BEGIN"},
 		&pgproto3.Parse{Query: "SELECT translate(ssn, '0123456789', 'ABCDEFGHIJ') FROM people WHERE id = 1"},
 		&pgproto3.Bind{DestinationPortal: "p"}, &pgproto3.Sync{},
-		&pgproto3.Query{String: "FETCH ALL p"},
-		&pgproto3.Query{String: "ROLLBACK"},
-	} {
-		sent, _ = m.Encode(sent)
-	}
-	if _, err := conn.Write(sent); err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{Conn: conn}
-	fe := pgproto3.NewFrontend(rec, conn)
-	for ready := 0; ready < 4; {
-		m, err := fe.Receive()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
-			ready++
-		}
-	}
-	if strings.Contains(string(rec.bytes()), enc) {
+		&pgproto3.Query{String: "FETCH ALL p"}, &pgproto3.Query{String: "ROLLBACK"})
+	if strings.Contains(string(got), enc) {
 		t.Error("FETCH of a protocol portal: the encoded ssn reached the client")
 	}
 
+	// Definitions pipelined in one flush: the name is unknown until its
+	// definition completes.
+	got = e.exchange(t, 4, &pgproto3.Query{String: "PREPARE q AS SELECT 'a'::text"}, &pgproto3.Query{String: "DEALLOCATE q"},
+		&pgproto3.Query{String: "PREPARE q AS SELECT translate(ssn, '0123456789', 'ABCDEFGHIJ') FROM people"},
+		&pgproto3.Query{String: "EXECUTE q"})
+	if strings.Contains(string(got), enc) {
+		t.Error("pipelined DEALLOCATE, PREPARE, EXECUTE: the encoded ssn reached the client")
+	}
+
 	c, rc := e.recordedConn(t, agent, agentToken, "shop")
+	// Numbers in errors over classified data are withheld too.
+	_, _ = c.Exec(ctx, "SELECT make_time(split_part(ssn, '-', 1)::int, 0, 0) FROM people WHERE id = 1", pgx.QueryExecModeSimpleProtocol)
+	if strings.Contains(string(rc.bytes()), "536") {
+		t.Error("a number from the ssn reached the client in an error")
+	}
 	// A name redefined earlier in the same string is not judged by what
 	// it was before.
 	if _, err := c.Exec(ctx, "PREPARE s AS SELECT 'a'::text", pgx.QueryExecModeSimpleProtocol); err != nil {
@@ -760,4 +759,30 @@ func TestMaskingNamesAndNamespaces(t *testing.T) {
 	if strings.Contains(string(rc.bytes()), enc) {
 		t.Error("the encoded ssn reached the client")
 	}
+}
+
+// exchange sends msgs in one flush as the agent, on a session of its own,
+// and returns every byte received up to the readies-th ReadyForQuery.
+func (e *env) exchange(t *testing.T, readies int, msgs ...pgproto3.FrontendMessage) []byte {
+	t.Helper()
+	conn := e.rawSession(t, agent, agentToken, "shop", 10*time.Second)
+	var sent []byte
+	for _, m := range msgs {
+		sent, _ = m.Encode(sent)
+	}
+	if _, err := conn.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Conn: conn}
+	fe := pgproto3.NewFrontend(rec, conn)
+	for ready := 0; ready < readies; {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+			ready++
+		}
+	}
+	return rec.bytes()
 }

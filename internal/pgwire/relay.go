@@ -33,6 +33,10 @@ const (
 // ends the session with that FATAL.
 func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []byte, quick bool) ([]byte, step, *pgError) {
 	switch typ {
+	case 'B', 'E', 'C':
+		ss.applyDefinitions() // (Query and Parse: in judge)
+	}
+	switch typ {
 	case 'Q':
 		text, _, ok := cstring(raw[5:])
 		if !ok {
@@ -62,10 +66,10 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if ss.parsed == nil {
 			ss.parsed, ss.portals = map[string]*parsedStmt{}, map[string]*parsedStmt{}
 		}
-		if name != "" {
-			delete(ss.prepared, name) // (one namespace for SQL and protocol prepared statements)
-		}
-		if _, taken := ss.parsed[name]; taken && name != "" {
+		_, taken := ss.parsed[name]
+		_, takenSQL := ss.prepared[name] // (one namespace for SQL and protocol prepared statements)
+		delete(ss.prepared, name)
+		if (taken || takenSQL) && name != "" {
 			// The server refuses a second Parse of a name and keeps the
 			// first: its portals are judged as unknown from now on.
 			delete(ss.parsed, name)
