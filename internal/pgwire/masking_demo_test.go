@@ -74,20 +74,7 @@ func TestMaskingDemoSchema(t *testing.T) {
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
 		c, rec := e.recordedConn(t, agent, agentToken, "shop")
 		for _, q := range queries {
-			rows, err := c.Query(ctx, q, mode)
-			if err != nil {
-				t.Fatalf("%v %q: %v", mode, q, err)
-			}
-			n := 0
-			for rows.Next() {
-				if _, err := rows.Values(); err != nil {
-					t.Fatalf("%v %q: decoding a masked row: %v", mode, q, err)
-				}
-				n++
-			}
-			if err := rows.Err(); err != nil || n == 0 {
-				t.Fatalf("%v %q: %d rows, %v", mode, q, n, err)
-			}
+			decodeRows(t, c, q, mode)
 		}
 		for _, q := range []string{"COPY customers TO STDOUT", "COPY (SELECT * FROM customer_contacts) TO STDOUT (FORMAT csv, HEADER)"} {
 			var buf bytes.Buffer

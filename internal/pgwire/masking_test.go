@@ -79,6 +79,26 @@ func (e *env) recordedConn(t *testing.T, user, token, datastore string) (*pgx.Co
 	return c, rec
 }
 
+// decodeRows runs q and decodes every row (masked values must stay valid
+// for their types); it fails the test on an error or no rows.
+func decodeRows(t *testing.T, c *pgx.Conn, q string, mode pgx.QueryExecMode) {
+	t.Helper()
+	rows, err := c.Query(context.Background(), q, mode)
+	if err != nil {
+		t.Fatalf("%v %q: %v", mode, q, err)
+	}
+	n := 0
+	for rows.Next() {
+		if _, err := rows.Values(); err != nil {
+			t.Fatalf("%v %q: decoding a masked row: %v", mode, q, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n == 0 {
+		t.Fatalf("%v %q: %d rows, %v", mode, q, n, err)
+	}
+}
+
 func noneHeld(t *testing.T, what string, got []byte) {
 	t.Helper()
 	for _, h := range held {
@@ -115,20 +135,7 @@ func TestMaskingHidesSensitiveValues(t *testing.T) {
 		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
 			conn, rec := e.recordedConn(t, agent, agentToken, "shop")
 			for _, q := range queries {
-				rows, err := conn.Query(ctx, q, mode)
-				if err != nil {
-					t.Fatalf("%v %q: %v", mode, q, err)
-				}
-				n := 0
-				for rows.Next() {
-					if _, err := rows.Values(); err != nil {
-						t.Fatalf("%v %q: decoding a masked row: %v", mode, q, err)
-					}
-					n++
-				}
-				if err := rows.Err(); err != nil || n == 0 {
-					t.Fatalf("%v %q: %d rows, %v", mode, q, n, err)
-				}
+				decodeRows(t, conn, q, mode)
 			}
 			noneHeld(t, mode.String(), rec.bytes())
 		}
