@@ -1017,11 +1017,16 @@ func cursorOf(n *pg.Node) (declare, fetch, close string) {
 }
 
 // returningQuery is the lineage of a top-level INSERT, UPDATE or DELETE:
-// its RETURNING list's, or nil.
+// its RETURNING list's and what it writes, or nil.
 func (b *lineageBuilder) returningQuery(n *pg.Node) *lineage.Query {
 	outs, _, ok := b.returning(n, nil)
-	if !ok || len(outs) == 0 {
+	switch {
+	case !ok:
 		return nil
+	case len(outs) == 0 && len(b.written) == 0:
+		return nil
+	case len(outs) == 0:
+		return &lineage.Query{Written: b.written} // (no rows: what it writes, for policy)
 	}
 	return &lineage.Query{Branches: [][]lineage.Output{outs}, Written: b.written}
 }

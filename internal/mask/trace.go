@@ -1,6 +1,8 @@
 package mask
 
 import (
+	"strings"
+
 	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/mask/detect"
 )
@@ -149,6 +151,40 @@ func (c *Classification) written(q *lineage.Query, col Column) (sources []Source
 		sources, ok = append(sources, d.sources...), true
 	}
 	return sources, ok
+}
+
+// Launders returns a column an INSERT or UPDATE (lineage q) would write a
+// value into that plan masks as another class than the value's, or not
+// at all — where a later read would show it less masked than where it
+// came from: "notes ← national_id". ok is false when it writes no such.
+func (c *Classification) Launders(q *lineage.Query, plan *Plan) (what string, ok bool) {
+	if c == nil || q == nil || !plan.Active() {
+		return "", false
+	}
+	for _, w := range q.Written {
+		var src Source
+		found := false
+		for _, s := range c.derive(w.From, nil).sources {
+			if s.Class != "" && plan.Strategy(s.Class, s.Column) != Clear && (!found || severity[s.Class] > severity[src.Class]) {
+				src, found = s, true
+			}
+		}
+		if !found {
+			continue
+		}
+		target := ""
+		if w.Column != "*" {
+			for _, r := range c.lookup(w.Rel) {
+				if k, ok := r.names[w.Column]; ok && c.cols[k].Class == src.Class {
+					target = string(src.Class)
+				}
+			}
+		}
+		if target == "" {
+			return strings.Trim(w.Rel.Schema+"."+w.Rel.Name, ".") + "." + w.Column + " ← " + string(src.Class), true
+		}
+	}
+	return "", false
 }
 
 // lookup returns the relations a name may be: the one in its schema, or

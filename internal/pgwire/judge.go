@@ -161,6 +161,11 @@ func (ss *session) decide(ctx context.Context, stmts []analyze.Statement, intent
 				v.refusal = perr
 				return v, true
 			}
+			if perr := ss.launderRefusal(stmts, cls, plan); perr != nil {
+				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_launder", Reason: "writes masked data into a column that does not mask it"}
+				v.refusal = perr
+				return v, true
+			}
 			if perr := statisticsRefusal(stmts, cls); perr != nil {
 				v.decision = policy.Decision{Action: policy.Deny, Rule: "mask_statistics", Reason: "the planner's statistics hold values the policy masks"}
 				v.refusal = perr

@@ -401,6 +401,41 @@ func sideChannel(stmts []analyze.Statement, cls *mask.Classification) *pgError {
 	return nil
 }
 
+// launderRefusal refuses an INSERT or UPDATE that would copy data the
+// policy masks into a column that does not mask it as such: a later read
+// of that column would show it.
+// A session writes the same statements again and again: the last write
+// found clean is not traced again (ss.cleanWrite).
+func (ss *session) launderRefusal(stmts []analyze.Statement, cls *mask.Classification, plan *mask.Plan) *pgError {
+	for i := range stmts {
+		q := stmts[i].Lineage
+		if q == nil || len(q.Written) == 0 {
+			continue
+		}
+		key := cleanWrite{q, cls, plan}
+		if ss.cleanWrite == key {
+			continue
+		}
+		what, ok := cls.Launders(q, plan)
+		if !ok {
+			ss.cleanWrite = key
+			continue
+		}
+		return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
+			Message: "dbward: blocked by mask_launder: this statement writes data your policy masks into a column that does not mask it (" + what + ")",
+			Hint:    "write such values only into columns classified like their source, or ask for a policy that shows you this data in clear"}
+	}
+	return nil
+}
+
+// cleanWrite is a write found not to launder masked data, under a
+// classification and a plan.
+type cleanWrite struct {
+	q    *lineage.Query
+	cls  *mask.Classification
+	plan *mask.Plan
+}
+
 // statisticsViews hold values of every column: the planner's most common
 // values and histogram bounds, and the text of other sessions' statements
 // (dbward's sessions share the upstream role, so they see each other's).

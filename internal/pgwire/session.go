@@ -52,6 +52,8 @@ type session struct {
 	// prepared holds the facts of SQL-level PREPAREs this session made, so
 	// that EXECUTE is judged by what it runs. Client side only.
 	prepared map[string]analyze.Statement
+	// cleanWrite: the last write found not to launder masked data.
+	cleanWrite cleanWrite
 	// cursors: the lineage of each cursor the session DECLAREd, for FETCH.
 	cursors map[string]*lineage.Query
 	// parsed and portals are the extended protocol's prepared statements
