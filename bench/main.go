@@ -143,6 +143,9 @@ func run() error {
 		keep := strings.Split(*onlyT, ",")
 		targets = slices.DeleteFunc(targets, func(t target) bool { return !slices.Contains(keep, t.name) })
 	}
+	if len(workloads) == 0 || len(targets) == 0 {
+		return fmt.Errorf("-only %q and -targets %q leave nothing to run", *only, *onlyT)
+	}
 	results := map[string]map[string][]result{}
 	for r := 0; r < *rounds; r++ {
 		for _, w := range workloads {
