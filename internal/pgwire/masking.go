@@ -350,18 +350,16 @@ func tablesRead(stmts []analyze.Statement) [][2]string {
 }
 
 // readsSensitive reports whether statements read a table with classified
-// columns, or call a function that is not a known pure built-in.
+// columns, or call a function that is not a known pure built-in (which may
+// read any): tablesRead, asked of the classification.
 func readsSensitive(stmts []analyze.Statement, cls *mask.Classification) bool {
-	for i := range stmts {
-		for _, t := range stmts[i].Tables {
-			if t.Access == analyze.AccessRead && cls.Sensitive(t.Schema, t.Name) {
-				return true
-			}
-		}
-		for _, fn := range stmts[i].Functions {
-			if !analyze.PureFunction(fn) {
-				return true
-			}
+	tables := tablesRead(stmts)
+	if tables == nil {
+		return true
+	}
+	for _, t := range tables {
+		if cls.Sensitive(t[0], t[1]) {
+			return true
 		}
 	}
 	return false
@@ -384,21 +382,26 @@ func errSideChannel(how string) *pgError {
 // sideChannel returns the refusal for statements that read sensitive data
 // and call a side-channel function or run a DO block (whose RAISE can
 // print anything), or nil.
+//
+// It runs for every masked statement: the side channel is looked for
+// first, and only a statement that has one is asked what it reads (which
+// costs allocations).
 func sideChannel(stmts []analyze.Statement, cls *mask.Classification) *pgError {
-	if !readsSensitive(stmts, cls) {
-		return nil
-	}
+	var how string
 	for i := range stmts {
 		for _, fn := range stmts[i].Functions {
 			if sideChannels[strings.TrimPrefix(fn, "pg_catalog.")] {
-				return errSideChannel(fn + "()")
+				how = fn + "()"
 			}
 		}
 		if stmts[i].Command == "DO" {
-			return errSideChannel("a DO block (RAISE)")
+			how = "a DO block (RAISE)"
 		}
 	}
-	return nil
+	if how == "" || !readsSensitive(stmts, cls) {
+		return nil
+	}
+	return errSideChannel(how)
 }
 
 // launderRefusal refuses an INSERT or UPDATE that would copy data the
