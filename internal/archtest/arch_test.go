@@ -30,7 +30,10 @@ var forbidden = map[string][]string{
 	"internal/lineage":     {module + "internal/"},
 	"internal/mask/detect": {"net/http", module + "internal/"},
 	"internal/mask":        {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/audit"},
-	"internal/audit":       {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
+	// Approvals keep requests and decide quorums; the session turns a
+	// decision into a request and the HTTP API turns votes into calls.
+	"internal/approval": {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/mask", module + "internal/audit"},
+	"internal/audit":    {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
 }
 
 type pkgInfo struct {

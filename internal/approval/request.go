@@ -1,0 +1,166 @@
+package approval
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// State is where a request is in its life.
+type State string
+
+const (
+	Pending   State = "pending"   // waiting for votes
+	Approved  State = "approved"  // the quorum approved: a grant until used up or its window closes
+	Denied    State = "denied"    // an eligible approver denied it
+	Expired   State = "expired"   // nobody decided before Request.ExpiresAt
+	Withdrawn State = "withdrawn" // the client gave up (cancel, disconnect) before a decision
+	Used      State = "used"      // approved once, and run
+)
+
+// Mode is how the client waits for a decision.
+type Mode string
+
+const (
+	// Wait holds the statement until the request is decided (the default
+	// for people).
+	Wait Mode = "wait"
+	// Defer refuses the statement at once with the request's id; once
+	// approved, sending the same statement again runs it (the default for
+	// agents).
+	Defer Mode = "defer"
+)
+
+// Person is who asked, or who voted.
+type Person struct {
+	Name   string   `json:"name"`
+	Kind   string   `json:"kind"` // human, agent or service
+	Groups []string `json:"groups,omitempty"`
+	Owner  string   `json:"owner,omitempty"` // agents: the person they act for
+}
+
+func (p Person) inGroup(g string) bool {
+	for _, x := range p.Groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Param is one bound parameter of an extended-protocol statement.
+type Param struct {
+	Null   bool   `json:"null,omitempty"`
+	Format int16  `json:"format,omitempty"` // 0 text, 1 binary
+	Value  []byte `json:"value,omitempty"`
+}
+
+// Statement is what the request would run.
+type Statement struct {
+	Text        string  `json:"text"`
+	Params      []Param `json:"params,omitempty"`
+	Fingerprint string  `json:"fingerprint"`
+	Kind        string  `json:"kind,omitempty"`
+	Command     string  `json:"command,omitempty"`
+}
+
+// Digest identifies the statement exactly: text and parameters, each
+// length-prefixed so that no two different statements share a digest.
+func (s Statement) Digest() string {
+	h := sha256.New()
+	var n [8]byte
+	put := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	put([]byte(s.Text))
+	binary.BigEndian.PutUint64(n[:], uint64(len(s.Params)))
+	h.Write(n[:])
+	for _, p := range s.Params {
+		switch {
+		case p.Null:
+			h.Write([]byte{0})
+		default:
+			h.Write([]byte{1, byte(p.Format)})
+			put(p.Value)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Vote is one approver's decision.
+type Vote struct {
+	By      Person    `json:"by"`
+	Approve bool      `json:"approve"`
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Request is one statement waiting for, or granted, approval.
+type Request struct {
+	ID          string            `json:"id"`
+	State       State             `json:"state"`
+	Mode        Mode              `json:"mode"`
+	Requester   Person            `json:"requester"`
+	Datastore   string            `json:"datastore"`
+	Environment string            `json:"environment,omitempty"`
+	Statement   Statement         `json:"statement"`
+	Rule        string            `json:"rule,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+	Intent      map[string]string `json:"intent,omitempty"`
+	Quorum      Quorum            `json:"quorum"`
+	Session     string            `json:"session,omitempty"` // the session that asked (audit correlation)
+	Created     time.Time         `json:"created"`
+	ExpiresAt   time.Time         `json:"expires_at"`
+	Votes       []Vote            `json:"votes,omitempty"`
+	Decided     time.Time         `json:"decided,omitzero"`
+	// Why it ended: who denied and why, or why it was withdrawn.
+	Outcome string `json:"outcome,omitempty"`
+	// GrantUntil is when an approved request stops running its statement
+	// again; zero: it runs once (then State is Used).
+	GrantUntil time.Time `json:"grant_until,omitzero"`
+	Uses       int       `json:"uses,omitempty"` // runs under the grant so far
+}
+
+// Errors of Store methods; test with errors.Is.
+var (
+	ErrNotFound   = errors.New("no such approval request")
+	ErrNotPending = errors.New("the approval request is no longer pending")
+	ErrSelf       = errors.New("nobody approves their own request")
+	ErrAgent      = errors.New("an agent never approves")
+	ErrOwner      = errors.New("the agent's owner does not count as an approver for this rule")
+	ErrVoted      = errors.New("already voted on this request")
+	ErrNoGrant    = errors.New("no approved request matches this statement")
+)
+
+// approvals counts the approving votes.
+func (r *Request) approvals() []Person {
+	var ps []Person
+	for _, v := range r.Votes {
+		if v.Approve {
+			ps = append(ps, v.By)
+		}
+	}
+	return ps
+}
+
+// eligible reports why voter may not vote on r, or nil.
+func (r *Request) eligible(voter Person) error {
+	switch {
+	case voter.Kind == "agent":
+		return ErrAgent
+	case voter.Name == r.Requester.Name:
+		return ErrSelf
+	case r.Requester.Kind == "agent" && r.Requester.Owner != "" && voter.Name == r.Requester.Owner && !r.Quorum.OwnerCounts:
+		return ErrOwner
+	}
+	for _, v := range r.Votes {
+		if v.By.Name == voter.Name {
+			return ErrVoted
+		}
+	}
+	return nil
+}

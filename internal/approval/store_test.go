@@ -1,0 +1,286 @@
+package approval
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable time source for the store.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func openStore(t *testing.T, path string, c *clock) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if c != nil {
+		s.now = c.now
+	}
+	return s
+}
+
+var (
+	agent = Person{Name: "claude@alice", Kind: "agent", Owner: "alice", Groups: []string{"agents"}}
+	bob   = Person{Name: "bob", Kind: "human", Groups: []string{"dba"}}
+	sue   = Person{Name: "sue", Kind: "human", Groups: []string{"security"}}
+	del   = Statement{Text: "DELETE FROM orders WHERE id = $1", Params: []Param{{Value: []byte("42")}}, Fingerprint: "a0ead580058af585", Kind: "delete", Command: "DELETE"}
+)
+
+func newRequest(c *clock, q Quorum) *Request {
+	return &Request{Mode: Defer, Requester: agent, Datastore: "shop", Environment: "prod", Statement: del,
+		Rule: "agent_writes_need_approval", Reason: "agents' writes in prod need a DBA", Quorum: q,
+		Intent: map[string]string{"ticket": "OPS-42"}, ExpiresAt: c.now().Add(time.Hour)}
+}
+
+func TestStoreLifecycle(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "approvals.sqlite")
+	s := openStore(t, path, c)
+
+	r := newRequest(c, Quorum{Count: 2, RequiredGroups: []string{"dba", "security"}})
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.ID) != 6 || r.ID[:2] != "R-" || r.State != Pending {
+		t.Fatalf("created %q in state %s", r.ID, r.State)
+	}
+
+	// Who may not vote.
+	for _, v := range []struct {
+		p    Person
+		want error
+	}{{agent, ErrAgent}, {Person{Name: "alice", Kind: "human"}, ErrOwner}, {Person{Name: "gpt", Kind: "agent"}, ErrAgent}} {
+		if _, err := s.Vote(ctx, r.ID, v.p, true, "", 0); !errors.Is(err, v.want) {
+			t.Errorf("vote by %s: %v, want %v", v.p.Name, err, v.want)
+		}
+	}
+
+	got, err := s.Vote(ctx, r.ID, bob, true, "looks right", 0)
+	if err != nil || got.State != Pending {
+		t.Fatalf("after one approval: %v, %v", got.State, err)
+	}
+	if _, err := s.Vote(ctx, r.ID, bob, true, "", 0); !errors.Is(err, ErrVoted) {
+		t.Errorf("second vote by bob: %v", err)
+	}
+
+	// A restart keeps the request and its vote.
+	s.Close()
+	s = openStore(t, path, c)
+	got, err = s.Get(ctx, r.ID)
+	if err != nil || got.State != Pending || len(got.Votes) != 1 || got.Votes[0].Comment != "looks right" || got.Intent["ticket"] != "OPS-42" {
+		t.Fatalf("after restart: %+v, %v", got, err)
+	}
+	if got.Statement.Digest() != del.Digest() {
+		t.Error("the statement's parameters did not survive")
+	}
+
+	// The statement does not run before the quorum.
+	if _, err := s.Redeem(ctx, agent.Name, "shop", del); !errors.Is(err, ErrNoGrant) {
+		t.Fatalf("redeem before approval: %v", err)
+	}
+	got, err = s.Vote(ctx, r.ID, sue, true, "", 0)
+	if err != nil || got.State != Approved {
+		t.Fatalf("after dba and security: %v, %v", got.State, err)
+	}
+	if _, err := s.Vote(ctx, r.ID, Person{Name: "zed", Kind: "human"}, false, "", 0); !errors.Is(err, ErrNotPending) {
+		t.Errorf("vote after approval: %v", err)
+	}
+
+	// Other statements, identities and datastores do not match the grant.
+	other := del
+	other.Params = []Param{{Value: []byte("43")}}
+	for _, tt := range []struct {
+		who, ds string
+		st      Statement
+	}{{agent.Name, "shop", other}, {"claude@bob", "shop", del}, {agent.Name, "billing", del}} {
+		if _, err := s.Redeem(ctx, tt.who, tt.ds, tt.st); !errors.Is(err, ErrNoGrant) {
+			t.Errorf("redeem by %s on %s of %v: %v", tt.who, tt.ds, tt.st.Params, err)
+		}
+	}
+	// Once, then never again.
+	used, err := s.Redeem(ctx, agent.Name, "shop", del)
+	if err != nil || used.ID != r.ID || used.State != Used || used.Uses != 1 {
+		t.Fatalf("redeem: %+v, %v", used, err)
+	}
+	if _, err := s.Redeem(ctx, agent.Name, "shop", del); !errors.Is(err, ErrNoGrant) {
+		t.Errorf("second redeem of a one-time grant: %v", err)
+	}
+}
+
+func TestStoreDenyExpireWithdraw(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+
+	denied := newRequest(c, Quorum{Count: 2})
+	expiring := newRequest(c, Quorum{Count: 1})
+	expiring.ExpiresAt = c.now().Add(time.Minute)
+	withdrawn := newRequest(c, Quorum{Count: 1})
+	for _, r := range []*Request{denied, expiring, withdrawn} {
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s.Vote(ctx, denied.ID, bob, true, "", 0)
+	got, err := s.Vote(ctx, denied.ID, sue, false, "touches live orders", 0)
+	if err != nil || got.State != Denied || got.Outcome != "denied by sue: touches live orders" {
+		t.Fatalf("deny: %+v, %v", got, err)
+	}
+
+	if err := s.Withdraw(ctx, withdrawn.ID, "the client cancelled"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, withdrawn.ID); got.State != Withdrawn || got.Outcome != "the client cancelled" {
+		t.Errorf("withdrawn: %+v", got)
+	}
+	if err := s.Withdraw(ctx, denied.ID, "late cancel"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, denied.ID); got.State != Denied {
+		t.Errorf("withdrawing a decided request changed it to %s", got.State)
+	}
+
+	c.add(2 * time.Minute)
+	ids, err := s.ExpireDue(ctx)
+	if err != nil || len(ids) != 1 || ids[0] != expiring.ID {
+		t.Fatalf("ExpireDue = %v, %v", ids, err)
+	}
+	if _, err := s.Vote(ctx, expiring.ID, bob, true, "", 0); !errors.Is(err, ErrNotPending) {
+		t.Errorf("vote on an expired request: %v", err)
+	}
+	pending, err := s.List(ctx, Filter{State: Pending})
+	if err != nil || len(pending) != 0 {
+		t.Errorf("pending after all ended: %d, %v", len(pending), err)
+	}
+	all, err := s.List(ctx, Filter{Requester: agent.Name})
+	if err != nil || len(all) != 3 {
+		t.Errorf("List by requester: %d, %v", len(all), err)
+	}
+	if _, err := s.Get(ctx, "R-NONE"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get of an unknown id: %v", err)
+	}
+}
+
+func TestStoreGrantWindow(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+	r := newRequest(c, Quorum{Count: 1})
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Vote(ctx, r.ID, bob, true, "", 10*time.Minute); err != nil || got.State != Approved {
+		t.Fatalf("approve with a window: %v, %v", got, err)
+	}
+	for i := 1; i <= 3; i++ {
+		got, err := s.Redeem(ctx, agent.Name, "shop", del)
+		if err != nil || got.Uses != i || got.State != Approved {
+			t.Fatalf("run %d in the window: %+v, %v", i, got, err)
+		}
+		c.add(time.Minute)
+	}
+	c.add(10 * time.Minute)
+	if _, err := s.Redeem(ctx, agent.Name, "shop", del); !errors.Is(err, ErrNoGrant) {
+		t.Fatalf("run after the window: %v", err)
+	}
+	if got, _ := s.Get(ctx, r.ID); got.State != Expired {
+		t.Errorf("a closed window leaves the request %s", got.State)
+	}
+}
+
+func TestStoreOneTimeGrantRaces(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), nil)
+	r := newRequest(&clock{t: time.Now()}, Quorum{Count: 1})
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Vote(ctx, r.ID, bob, true, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	runs := 0
+	for range 8 {
+		wg.Go(func() {
+			if _, err := s.Redeem(ctx, agent.Name, "shop", del); err == nil {
+				mu.Lock()
+				runs++
+				mu.Unlock()
+			} else if !errors.Is(err, ErrNoGrant) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if runs != 1 {
+		t.Errorf("a one-time grant ran %d times", runs)
+	}
+}
+
+func TestStoreWait(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), nil)
+
+	approved := newRequest(&clock{t: time.Now()}, Quorum{Count: 1})
+	expiring := newRequest(&clock{t: time.Now()}, Quorum{Count: 1})
+	expiring.ExpiresAt = time.Now().Add(200 * time.Millisecond)
+	cancelled := newRequest(&clock{t: time.Now()}, Quorum{Count: 1})
+	for _, r := range []*Request{approved, expiring, cancelled} {
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	done := make(chan *Request)
+	go func() {
+		r, err := s.Wait(ctx, approved.ID)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- r
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := s.Vote(ctx, approved.ID, bob, true, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.State != Approved {
+			t.Errorf("Wait returned %s", r.State)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not return after the approval")
+	}
+
+	r, err := s.Wait(ctx, expiring.ID)
+	if err != nil || r.State != Expired {
+		t.Errorf("Wait on an expiring request: %v, %v", r.State, err)
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Wait(cctx, cancelled.ID); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait with a cancelled context: %v", err)
+	}
+	s.mu.Lock()
+	left := len(s.waiters)
+	s.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d waiter lists left behind", left)
+	}
+}
