@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -33,6 +34,14 @@ type Approvals struct {
 	Count          int      `json:"count"`           // approvals needed, at least 1
 	DistinctGroups bool     `json:"distinct_groups"` // approvers must come from different groups
 	RequiredGroups []string `json:"required_groups"` // groups that must each supply an approver
+	OwnerCounts    bool     `json:"owner_counts"`    // an agent's owner may approve the agent's requests
+	// Mode is how the client waits: "wait" (hold the statement) or "defer"
+	// (refuse it with the request id; run it when sent again once
+	// approved). "": wait for people, defer for agents and services.
+	Mode string `json:"mode"`
+	// Expires is how long a request waits for a decision; 0: the
+	// approvals default.
+	Expires time.Duration `json:"expires"`
 }
 
 // Decision is data.dbward.decision for one statement.
@@ -68,6 +77,7 @@ func Strictest(ds ...Decision) Decision {
 var (
 	kAction, kRule, kReason, kHint, kApprovals, kMask = key("action"), key("rule"), key("reason"), key("hint"), key("approvals"), key("mask")
 	kCount, kDistinctGroups, kRequiredGroups          = key("count"), key("distinct_groups"), key("required_groups")
+	kOwnerCounts, kMode, kExpires                     = key("owner_counts"), key("mode"), key("expires")
 )
 
 // decisionFrom reads the value of data.dbward.decision. The built-in bundle
@@ -142,6 +152,28 @@ func approvalsFrom(v ast.Value) (*Approvals, error) {
 			return nil, fmt.Errorf("approvals distinct_groups %v is not a boolean", t)
 		}
 		a.DistinctGroups = bool(b)
+	}
+	if t := obj.Get(kOwnerCounts); t != nil {
+		b, ok := t.Value.(ast.Boolean)
+		if !ok {
+			return nil, fmt.Errorf("approvals owner_counts %v is not a boolean", t)
+		}
+		a.OwnerCounts = bool(b)
+	}
+	if t := obj.Get(kMode); t != nil {
+		m, ok := t.Value.(ast.String)
+		if !ok || (m != "wait" && m != "defer") {
+			return nil, fmt.Errorf(`approvals mode %v is not "wait" or "defer"`, t)
+		}
+		a.Mode = string(m)
+	}
+	if t := obj.Get(kExpires); t != nil {
+		str, ok := t.Value.(ast.String)
+		d, err := time.ParseDuration(string(str))
+		if !ok || err != nil || d <= 0 {
+			return nil, fmt.Errorf(`approvals expires %v is not a positive duration such as "30m" or "24h"`, t)
+		}
+		a.Expires = d
 	}
 	if t := obj.Get(kRequiredGroups); t != nil {
 		arr, ok := t.Value.(*ast.Array)

@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -57,6 +58,12 @@ func TestDecisionFrom(t *testing.T) {
 		{`{"action": "approve", "approvals": {"count": 1.5}}`, "count 1.5"},
 		{`{"action": "approve", "approvals": {"distinct_groups": "yes"}}`, "not a boolean"},
 		{`{"action": "approve", "approvals": {"required_groups": ["dba", 1]}}`, "non-string"},
+		{`{"action": "approve", "approvals": {"owner_counts": true, "mode": "defer", "expires": "30m"}}`, ""},
+		{`{"action": "approve", "approvals": {"owner_counts": 1}}`, "owner_counts 1 is not a boolean"},
+		{`{"action": "approve", "approvals": {"mode": "later"}}`, `mode "later"`},
+		{`{"action": "approve", "approvals": {"expires": "soon"}}`, `expires "soon"`},
+		{`{"action": "approve", "approvals": {"expires": "-1h"}}`, `expires "-1h"`},
+		{`{"action": "approve", "approvals": {"expires": 3600}}`, `expires 3600`},
 		{`{"action": "allow", "mask": ["x"]}`, "mask is []interface {}"},
 	}
 	for _, c := range cases {
@@ -70,6 +77,10 @@ func TestDecisionFrom(t *testing.T) {
 	}
 	d, _ := decisionFrom(ast.MustParseTerm(cases[1].src).Value)
 	if d.Approvals == nil || d.Approvals.Count != 3 || !d.Approvals.DistinctGroups || len(d.Approvals.RequiredGroups) != 1 {
+		t.Errorf("approvals read as %+v", d.Approvals)
+	}
+	d, _ = decisionFrom(ast.MustParseTerm(cases[10].src).Value)
+	if a := d.Approvals; a == nil || !a.OwnerCounts || a.Mode != "defer" || a.Expires != 30*time.Minute || a.Count != 1 {
 		t.Errorf("approvals read as %+v", d.Approvals)
 	}
 	d, _ = decisionFrom(ast.MustParseTerm(cases[2].src).Value)

@@ -41,7 +41,10 @@
 //	 "hint": "what they can do next",          (optional)
 //	 "approvals": {"count": 2,                 (optional, for approve;
 //	               "distinct_groups": true,     all fields optional:
-//	               "required_groups": ["dba"]}, count defaults to 1)
+//	               "required_groups": ["dba"],  count defaults to 1)
+//	               "owner_counts": false,       (an agent's owner may approve)
+//	               "mode": "wait" | "defer",    (default: wait for people, defer for agents)
+//	               "expires": "1h"},            (how long a request waits)
 //	 "mask": {...}}                             (optional, for package mask)
 //
 // By name, your rules add to the built-in ones or replace them:
