@@ -2,6 +2,7 @@ package approval
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -22,14 +23,27 @@ type Quorum struct {
 }
 
 // need is how many approvers the quorum asks for in all.
-func (q Quorum) need() int { return max(q.Count, len(q.RequiredGroups), 1) }
+func (q Quorum) need() int { return max(q.Count, len(q.required()), 1) }
+
+// required is RequiredGroups without repeats or empty names: naming a group
+// twice asks for it once.
+func (q Quorum) required() []string {
+	var gs []string
+	for _, g := range q.RequiredGroups {
+		if g != "" && !slices.Contains(gs, g) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
 
 // Met reports whether approvers, each eligible and counted once, satisfy q.
 func (q Quorum) Met(approvers []Person) bool {
 	if len(approvers) < q.need() {
 		return false
 	}
-	if len(q.RequiredGroups) == 0 && !q.DistinctGroups {
+	required := q.required()
+	if len(required) == 0 && !q.DistinctGroups {
 		return true
 	}
 	// Assign approvers to the groups they stand for, one group each and
@@ -39,7 +53,7 @@ func (q Quorum) Met(approvers []Person) bool {
 	// under DistinctGroups the matching then grows over every group, and
 	// its size is the number of approvers that count.
 	m := newMatcher(approvers)
-	for _, g := range q.RequiredGroups {
+	for _, g := range required {
 		if !m.match(g) {
 			return false
 		}
@@ -49,7 +63,7 @@ func (q Quorum) Met(approvers []Person) bool {
 	}
 	for _, p := range approvers {
 		for _, g := range p.Groups {
-			if _, done := m.byGroup[g]; !done {
+			if _, done := m.byGroup[g]; !done && g != "" {
 				m.match(g)
 			}
 		}
@@ -65,8 +79,8 @@ func (q Quorum) Describe() string {
 		s += "s"
 	}
 	var extra []string
-	if len(q.RequiredGroups) > 0 {
-		extra = append(extra, strings.Join(q.RequiredGroups, ", "))
+	if required := q.required(); len(required) > 0 {
+		extra = append(extra, strings.Join(required, ", "))
 	}
 	if q.DistinctGroups {
 		extra = append(extra, "each from a different group")

@@ -57,6 +57,9 @@ func TestQuorumMet(t *testing.T) {
 		{"distinct: no groups count for nothing", Quorum{Count: 1, DistinctGroups: true}, people("bob"), false},
 		{"distinct: augmenting path", Quorum{Count: 2, DistinctGroups: true}, people("eve:dba,security", "bob:dba"), true},
 		{"distinct with required", Quorum{Count: 3, DistinctGroups: true, RequiredGroups: []string{"dba"}}, people("eve:dba,security", "bob:dba", "sue:security"), false},
+		{"a group named twice is asked for once", Quorum{Count: 1, DistinctGroups: true, RequiredGroups: []string{"dba", "dba"}}, people("bob:dba", "ann:dba,sec"), true},
+		{"a group named twice, no dba", Quorum{Count: 1, RequiredGroups: []string{"dba", "dba", ""}}, people("sue:sec"), false},
+		{"empty group names ask for nothing", Quorum{Count: 1, RequiredGroups: []string{""}}, people("bob"), true},
 		{"distinct with required, three groups", Quorum{Count: 3, DistinctGroups: true, RequiredGroups: []string{"dba"}}, people("eve:dba,security", "bob:dba", "sue:ops"), true},
 	}
 	for _, tt := range tests {
@@ -73,6 +76,7 @@ func TestQuorumDescribe(t *testing.T) {
 		{Count: 1}: "1 approval",
 		{Count: 2, RequiredGroups: []string{"dba", "security"}}: "2 approvals (dba, security)",
 		{Count: 2, DistinctGroups: true}:                        "2 approvals (each from a different group)",
+		{Count: 1, RequiredGroups: []string{"dba", "dba"}}:      "1 approval (dba)",
 	} {
 		if got := q.Describe(); got != want {
 			t.Errorf("%+v.Describe() = %q, want %q", *q, got, want)
@@ -86,22 +90,27 @@ func TestEligible(t *testing.T) {
 		Votes: []Vote{{By: Person{Name: "bob"}, Approve: true}}}
 	ownerOK := &Request{Requester: agentReq.Requester, Quorum: Quorum{Count: 1, OwnerCounts: true}}
 	tests := []struct {
-		r     *Request
-		voter Person
-		want  error
+		r       *Request
+		voter   Person
+		approve bool
+		want    error
 	}{
-		{agentReq, Person{Name: "other-agent", Kind: "agent"}, ErrAgent},
-		{agentReq, Person{Name: "claude@alice", Kind: "agent"}, ErrAgent},
-		{agentReq, Person{Name: "alice", Kind: "human"}, ErrOwner},
-		{ownerOK, Person{Name: "alice", Kind: "human"}, nil},
-		{agentReq, Person{Name: "bob", Kind: "human"}, nil},
-		{humanReq, Person{Name: "alice", Kind: "human"}, ErrSelf},
-		{humanReq, Person{Name: "bob", Kind: "human"}, ErrVoted},
-		{humanReq, Person{Name: "carol", Kind: "human"}, nil},
+		{agentReq, Person{Name: "other-agent", Kind: "agent"}, true, ErrAgent},
+		{agentReq, Person{Name: "claude@alice", Kind: "agent"}, true, ErrAgent},
+		{agentReq, Person{Name: "ci", Kind: "service"}, true, ErrNotPerson},
+		{agentReq, Person{Name: "nobody"}, true, ErrNotPerson},
+		{agentReq, Person{Name: "alice", Kind: "human"}, true, ErrOwner},
+		{agentReq, Person{Name: "alice", Kind: "human"}, false, nil}, // an owner may always stop their agent
+		{ownerOK, Person{Name: "alice", Kind: "human"}, true, nil},
+		{agentReq, Person{Name: "bob", Kind: "human"}, true, nil},
+		{humanReq, Person{Name: "alice", Kind: "human"}, true, ErrSelf},
+		{humanReq, Person{Name: "alice", Kind: "human"}, false, ErrSelf},
+		{humanReq, Person{Name: "bob", Kind: "human"}, false, ErrVoted},
+		{humanReq, Person{Name: "carol", Kind: "human"}, true, nil},
 	}
 	for _, tt := range tests {
-		if got := tt.r.eligible(tt.voter); got != tt.want {
-			t.Errorf("request by %s, voter %s: %v, want %v", tt.r.Requester.Name, tt.voter.Name, got, tt.want)
+		if got := tt.r.eligible(tt.voter, tt.approve); got != tt.want {
+			t.Errorf("request by %s, voter %s (approve %v): %v, want %v", tt.r.Requester.Name, tt.voter.Name, tt.approve, got, tt.want)
 		}
 	}
 }
@@ -112,6 +121,7 @@ func TestDigestSeparatesParameters(t *testing.T) {
 		{Text: base.Text, Params: []Param{{Value: []byte("2")}}},
 		{Text: base.Text, Params: []Param{{Null: true}}},
 		{Text: base.Text, Params: []Param{{Value: []byte("1"), Format: 1}}},
+		{Text: base.Text, Params: []Param{{Value: []byte("1"), Format: 256}}},
 		{Text: base.Text, Params: []Param{{Value: []byte("1")}, {Null: true}}},
 		{Text: base.Text},
 		{Text: "DELETE FROM t WHERE id = $1 ", Params: base.Params},

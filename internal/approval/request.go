@@ -84,7 +84,7 @@ func (s Statement) Digest() string {
 		case p.Null:
 			h.Write([]byte{0})
 		default:
-			h.Write([]byte{1, byte(p.Format)})
+			h.Write([]byte{1, byte(uint16(p.Format) >> 8), byte(p.Format)})
 			put(p.Value)
 		}
 	}
@@ -97,6 +97,10 @@ type Vote struct {
 	Approve bool      `json:"approve"`
 	Comment string    `json:"comment,omitempty"`
 	At      time.Time `json:"at"`
+	// Grant is the window this approver allows the statement to run in
+	// again and again; zero: once. The request gets the narrowest window
+	// its approvers allowed.
+	Grant time.Duration `json:"grant,omitempty"`
 }
 
 // Request is one statement waiting for, or granted, approval.
@@ -120,8 +124,10 @@ type Request struct {
 	// Why it ended: who denied and why, or why it was withdrawn.
 	Outcome string `json:"outcome,omitempty"`
 	// GrantUntil is when an approved request stops running its statement
-	// again; zero: it runs once (then State is Used).
+	// again; zero: it runs once (then State is Used), and only before
+	// UseBy.
 	GrantUntil time.Time `json:"grant_until,omitzero"`
+	UseBy      time.Time `json:"use_by,omitzero"`
 	Uses       int       `json:"uses,omitempty"` // runs under the grant so far
 }
 
@@ -131,6 +137,7 @@ var (
 	ErrNotPending = errors.New("the approval request is no longer pending")
 	ErrSelf       = errors.New("nobody approves their own request")
 	ErrAgent      = errors.New("an agent never approves")
+	ErrNotPerson  = errors.New("only people approve")
 	ErrOwner      = errors.New("the agent's owner does not count as an approver for this rule")
 	ErrVoted      = errors.New("already voted on this request")
 	ErrNoGrant    = errors.New("no approved request matches this statement")
@@ -147,14 +154,35 @@ func (r *Request) approvals() []Person {
 	return ps
 }
 
-// eligible reports why voter may not vote on r, or nil.
-func (r *Request) eligible(voter Person) error {
+// narrowestGrant is the shortest window the approving votes allowed; zero
+// when any allowed none (the statement runs once).
+func (r *Request) narrowestGrant() time.Duration {
+	var w time.Duration
+	for i, v := range r.Votes {
+		if !v.Approve {
+			continue
+		}
+		if v.Grant <= 0 {
+			return 0
+		}
+		if i == 0 || w == 0 || v.Grant < w {
+			w = v.Grant
+		}
+	}
+	return w
+}
+
+// eligible reports why voter may not cast this vote on r, or nil. An
+// agent's owner may always deny: stopping one's own agent needs no quorum.
+func (r *Request) eligible(voter Person, approve bool) error {
 	switch {
 	case voter.Kind == "agent":
 		return ErrAgent
+	case voter.Kind != "human":
+		return ErrNotPerson
 	case voter.Name == r.Requester.Name:
 		return ErrSelf
-	case r.Requester.Kind == "agent" && r.Requester.Owner != "" && voter.Name == r.Requester.Owner && !r.Quorum.OwnerCounts:
+	case approve && r.Requester.Kind == "agent" && r.Requester.Owner != "" && voter.Name == r.Requester.Owner && !r.Quorum.OwnerCounts:
 		return ErrOwner
 	}
 	for _, v := range r.Votes {

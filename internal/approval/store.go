@@ -77,6 +77,7 @@ func (s *Store) Create(ctx context.Context, r *Request) error {
 		r.Mode = Wait
 	}
 	r.State, r.Created, r.Votes = Pending, s.now().UTC(), nil
+	r.Decided, r.Outcome, r.GrantUntil, r.UseBy, r.Uses = time.Time{}, "", time.Time{}, time.Time{}, 0
 	for range 8 {
 		r.ID = newID()
 		err := s.insert(ctx, r)
@@ -117,8 +118,28 @@ func newID() string {
 	return string(id)
 }
 
+// OneTimeUse is how long a statement approved to run once may wait to be
+// run: an approval is of the statement against the data as it was then.
+const OneTimeUse = time.Hour
+
+// normID is id as stored: people type r-7q2k for R-7Q2K.
+func normID(id string) string { return strings.ToUpper(strings.TrimSpace(id)) }
+
+// deadline is when x lapses if nothing more happens to it: a pending
+// request expires, a grant closes.
+func deadline(x *Request) time.Time {
+	switch {
+	case x.State == Approved && !x.GrantUntil.IsZero():
+		return x.GrantUntil
+	case x.State == Approved:
+		return x.UseBy
+	}
+	return x.ExpiresAt
+}
+
 // Get returns request id, expiring it first if its time has passed.
 func (s *Store) Get(ctx context.Context, id string) (*Request, error) {
+	id = normID(id)
 	var r *Request
 	err := s.update(ctx, id, func(x *Request) (bool, error) {
 		r = x
@@ -181,11 +202,14 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Request, error) {
 }
 
 // Vote records voter's decision on request id and returns the request as
-// it now stands. An approval that completes the quorum approves it, giving
-// a grant that runs the statement once or, when grant > 0, until grant has
-// passed; one deny ends it. Ineligible voters get ErrAgent, ErrSelf,
-// ErrOwner or ErrVoted; a request that is no longer pending, ErrNotPending.
+// it now stands. An approval that completes the quorum approves it; one
+// deny ends it. grant > 0 allows the statement to run again and again for
+// that long; the request gets the narrowest window its approvers allowed,
+// and with any approver allowing none it runs once, within OneTimeUse.
+// Ineligible voters get ErrAgent, ErrNotPerson, ErrSelf, ErrOwner or
+// ErrVoted; a request that is no longer pending, ErrNotPending.
 func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool, comment string, grant time.Duration) (*Request, error) {
+	id = normID(id)
 	var r *Request
 	err := s.update(ctx, id, func(x *Request) (bool, error) {
 		r = x
@@ -195,11 +219,11 @@ func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool,
 		if x.State != Pending {
 			return false, ErrNotPending
 		}
-		if err := x.eligible(voter); err != nil {
+		if err := x.eligible(voter, approve); err != nil {
 			return false, err
 		}
 		now := s.now().UTC()
-		x.Votes = append(x.Votes, Vote{By: voter, Approve: approve, Comment: comment, At: now})
+		x.Votes = append(x.Votes, Vote{By: voter, Approve: approve, Comment: comment, At: now, Grant: max(grant, 0)})
 		switch {
 		case !approve:
 			x.State, x.Decided = Denied, now
@@ -209,13 +233,15 @@ func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool,
 			}
 		case x.Quorum.Met(x.approvals()):
 			x.State, x.Decided = Approved, now
-			if grant > 0 {
-				x.GrantUntil = now.Add(grant)
+			if w := x.narrowestGrant(); w > 0 {
+				x.GrantUntil = now.Add(w)
+			} else {
+				x.UseBy = now.Add(OneTimeUse)
 			}
 		}
 		return true, nil
 	})
-	if err == nil && r.State != Pending {
+	if r != nil && r.State != Pending {
 		s.notify(id)
 	}
 	return r, err
@@ -224,8 +250,13 @@ func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool,
 // Withdraw ends pending request id because its client gave up; a request
 // already decided is left as it is.
 func (s *Store) Withdraw(ctx context.Context, id, why string) error {
+	id = normID(id)
 	changed := false
 	err := s.update(ctx, id, func(x *Request) (bool, error) {
+		if s.expire(x) {
+			changed = true
+			return true, nil
+		}
 		if x.State != Pending {
 			return false, nil
 		}
@@ -239,10 +270,10 @@ func (s *Store) Withdraw(ctx context.Context, id, why string) error {
 	return err
 }
 
-// ExpireDue expires every pending request whose time has passed and
-// returns their ids.
+// ExpireDue expires every pending request whose time has passed, and
+// every grant that has closed, and returns their ids.
 func (s *Store) ExpireDue(ctx context.Context) ([]string, error) {
-	ids, err := s.ids(ctx, `SELECT id FROM approval_requests WHERE state = ? AND expires_at <= ?`, Pending, s.now().UnixNano())
+	ids, err := s.ids(ctx, `SELECT id FROM approval_requests WHERE state IN (?, ?) AND expires_at <= ?`, Pending, Approved, s.now().UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -263,14 +294,21 @@ func (s *Store) ExpireDue(ctx context.Context) ([]string, error) {
 	return done, nil
 }
 
-// expire marks x expired if it is pending past its expiry, and reports
-// whether it did.
+// expire marks x expired if it is pending past its expiry or approved past
+// its grant, and reports whether it did.
 func (s *Store) expire(x *Request) bool {
 	now := s.now()
-	if x.State != Pending || now.Before(x.ExpiresAt) {
+	switch {
+	case x.State == Pending && !now.Before(x.ExpiresAt):
+		x.State, x.Decided, x.Outcome = Expired, now.UTC(), "nobody decided before it expired"
+	case x.State == Approved && !now.Before(deadline(x)):
+		x.State, x.Outcome = Expired, "approved, but its grant closed before it ran"
+		if x.Uses > 0 {
+			x.Outcome = fmt.Sprintf("its grant closed after %d runs", x.Uses)
+		}
+	default:
 		return false
 	}
-	x.State, x.Decided, x.Outcome = Expired, now.UTC(), "nobody decided before it expired"
 	return true
 }
 
@@ -292,13 +330,11 @@ func (s *Store) Redeem(ctx context.Context, requester, datastore string, stmt St
 			if x.State != Approved || x.Statement.Fingerprint != stmt.Fingerprint || x.Statement.Digest() != stmt.Digest() {
 				return false, nil
 			}
-			now := s.now()
-			switch {
-			case x.GrantUntil.IsZero():
-				x.State = Used
-			case now.After(x.GrantUntil):
-				x.State, x.Outcome = Expired, "its grant window closed"
+			if s.expire(x) {
 				return true, nil
+			}
+			if x.GrantUntil.IsZero() {
+				x.State = Used
 			}
 			x.Uses++
 			got = x
@@ -317,6 +353,7 @@ func (s *Store) Redeem(ctx context.Context, requester, datastore string, stmt St
 // Wait returns request id once it is no longer pending (as it then is), or
 // ctx's error. It wakes at the request's expiry to expire it.
 func (s *Store) Wait(ctx context.Context, id string) (*Request, error) {
+	id = normID(id)
 	for {
 		ch := make(chan struct{}, 1)
 		s.mu.Lock()
@@ -399,7 +436,7 @@ func (s *Store) update(ctx context.Context, id string, fn func(*Request) (bool, 
 	}
 	defer tx.Rollback()
 	var doc []byte
-	err = tx.QueryRowContext(ctx, `SELECT doc FROM approval_requests WHERE id = ?`, strings.ToUpper(strings.TrimSpace(id))).Scan(&doc)
+	err = tx.QueryRowContext(ctx, `SELECT doc FROM approval_requests WHERE id = ?`, normID(id)).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -415,7 +452,8 @@ func (s *Store) update(ctx context.Context, id string, fn func(*Request) (bool, 
 		if doc, err = json.Marshal(r); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE approval_requests SET state = ?, doc = ? WHERE id = ?`, r.State, doc, r.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE approval_requests SET state = ?, expires_at = ?, doc = ? WHERE id = ?`,
+			r.State, deadline(r).UnixNano(), doc, r.ID); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -282,5 +283,98 @@ func TestStoreWait(t *testing.T) {
 	s.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d waiter lists left behind", left)
+	}
+}
+
+func TestStoreIDsAsPeopleTypeThem(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), nil)
+	r := newRequest(&clock{t: time.Now()}, Quorum{Count: 1})
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	typed := " " + strings.ToLower(r.ID) + "\n"
+	done := make(chan State, 1)
+	go func() {
+		got, err := s.Wait(ctx, typed)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- got.State
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := s.Vote(ctx, strings.ToLower(r.ID), bob, true, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case st := <-done:
+		if st != Approved {
+			t.Errorf("Wait returned %s", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a wait on a lower-case id missed the approval")
+	}
+}
+
+func TestStoreGrantsLapse(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+
+	// A one-time grant left unused lapses: approval was of the data as it
+	// was then.
+	once := newRequest(c, Quorum{Count: 1})
+	// What a caller puts in a new request's grant fields is ignored.
+	once.GrantUntil, once.Uses, once.State = c.now().Add(1000*time.Hour), 7, Approved
+	if err := s.Create(ctx, once); err != nil {
+		t.Fatal(err)
+	}
+	if once.State != Pending || !once.GrantUntil.IsZero() || once.Uses != 0 {
+		t.Fatalf("Create kept %s, %v, %d", once.State, once.GrantUntil, once.Uses)
+	}
+	got, err := s.Vote(ctx, once.ID, bob, true, "", 0)
+	if err != nil || got.State != Approved || !got.GrantUntil.IsZero() || !got.UseBy.Equal(c.now().Add(OneTimeUse)) {
+		t.Fatalf("approve once: %+v, %v", got, err)
+	}
+	c.add(OneTimeUse + time.Second)
+	if _, err := s.Redeem(ctx, agent.Name, "shop", del); !errors.Is(err, ErrNoGrant) {
+		t.Fatalf("a one-time grant ran after it lapsed: %v", err)
+	}
+	if got, _ := s.Get(ctx, once.ID); got.State != Expired {
+		t.Errorf("a lapsed one-time grant is %s", got.State)
+	}
+
+	// The narrowest window any approver allowed wins; one approver
+	// allowing none makes it one run.
+	for _, tt := range []struct {
+		grants []time.Duration
+		window time.Duration
+	}{
+		{[]time.Duration{time.Hour, 10 * time.Minute}, 10 * time.Minute},
+		{[]time.Duration{0, 24 * time.Hour}, 0},
+		{[]time.Duration{24 * time.Hour, 0}, 0},
+	} {
+		r := newRequest(c, Quorum{Count: 2})
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		s.Vote(ctx, r.ID, bob, true, "", tt.grants[0])
+		got, err := s.Vote(ctx, r.ID, sue, true, "", tt.grants[1])
+		if err != nil || got.State != Approved {
+			t.Fatalf("%v: %v, %v", tt.grants, got, err)
+		}
+		if w := got.GrantUntil.Sub(got.Decided); tt.window > 0 && w != tt.window || tt.window == 0 && !got.GrantUntil.IsZero() {
+			t.Errorf("grants %v gave the window until %v (decided %v), want %v", tt.grants, got.GrantUntil, got.Decided, tt.window)
+		}
+	}
+
+	// ExpireDue closes grants as well as pending requests.
+	c.add(25 * time.Hour)
+	ids, err := s.ExpireDue(ctx)
+	if err != nil || len(ids) != 3 {
+		t.Errorf("ExpireDue after every grant closed: %v, %v", ids, err)
+	}
+	if left, _ := s.List(ctx, Filter{State: Approved}); len(left) != 0 {
+		t.Errorf("%d grants still open", len(left))
 	}
 }

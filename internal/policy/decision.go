@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -184,6 +185,9 @@ func approvalsFrom(v ast.Value) (*Approvals, error) {
 			s, ok := arr.Elem(i).Value.(ast.String)
 			if !ok {
 				return nil, fmt.Errorf("approvals required_groups %v holds a non-string", t)
+			}
+			if s == "" || slices.Contains(a.RequiredGroups, string(s)) {
+				return nil, fmt.Errorf("approvals required_groups %v names a group twice or an empty group (each group supplies one approver; use count for more)", t)
 			}
 			a.RequiredGroups = append(a.RequiredGroups, string(s))
 		}

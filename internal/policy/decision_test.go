@@ -60,6 +60,8 @@ func TestDecisionFrom(t *testing.T) {
 		{`{"action": "approve", "approvals": {"required_groups": ["dba", 1]}}`, "non-string"},
 		{`{"action": "approve", "approvals": {"owner_counts": true, "mode": "defer", "expires": "30m"}}`, ""},
 		{`{"action": "approve", "approvals": {"owner_counts": 1}}`, "owner_counts 1 is not a boolean"},
+		{`{"action": "approve", "approvals": {"required_groups": ["dba", "dba"]}}`, "names a group twice"},
+		{`{"action": "approve", "approvals": {"required_groups": [""]}}`, "an empty group"},
 		{`{"action": "approve", "approvals": {"mode": "later"}}`, `mode "later"`},
 		{`{"action": "approve", "approvals": {"expires": "soon"}}`, `expires "soon"`},
 		{`{"action": "approve", "approvals": {"expires": "-1h"}}`, `expires "-1h"`},
