@@ -312,6 +312,27 @@ func (s *Store) expire(x *Request) bool {
 	return true
 }
 
+// Pending returns the pending request of requester for stmt on datastore,
+// so that sending a statement again while it waits asks no one twice; or
+// ErrNotFound.
+func (s *Store) Pending(ctx context.Context, requester, datastore string, stmt Statement) (*Request, error) {
+	ids, err := s.ids(ctx, `SELECT id FROM approval_requests WHERE requester = ? AND datastore = ? AND digest = ? AND state = ? ORDER BY created DESC`,
+		requester, datastore, stmt.Digest(), Pending)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		r, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.State == Pending && r.Statement.Fingerprint == stmt.Fingerprint {
+			return r, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
 // Redeem finds the approved request that grants requester running stmt on
 // datastore, and uses it: a one-time grant is then Used; a grant with a
 // window counts the run while the window is open. Without one it returns

@@ -378,3 +378,28 @@ func TestStoreGrantsLapse(t *testing.T) {
 		t.Errorf("%d grants still open", len(left))
 	}
 }
+
+func TestStorePending(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+	if _, err := s.Pending(ctx, agent.Name, "shop", del); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Pending with none: %v", err)
+	}
+	r := newRequest(c, Quorum{Count: 1})
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Pending(ctx, agent.Name, "shop", del); err != nil || got.ID != r.ID {
+		t.Fatalf("Pending: %v, %v", got, err)
+	}
+	other := del
+	other.Params = nil
+	if _, err := s.Pending(ctx, agent.Name, "shop", other); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Pending for other parameters: %v", err)
+	}
+	c.add(2 * time.Hour)
+	if _, err := s.Pending(ctx, agent.Name, "shop", del); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Pending after expiry: %v", err)
+	}
+}

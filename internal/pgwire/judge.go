@@ -29,6 +29,9 @@ type verdict struct {
 	// or cursors (EXECUTE, FETCH), so a portal of it is judged again at
 	// each Execute.
 	session bool
+	// approve: policy wants it approved, and approvals are kept; each run
+	// is settled against them (settleApproval) before it is forwarded.
+	approve bool
 }
 
 // judge decides whether a query string may run. Its verdict's refusal is
@@ -125,7 +128,9 @@ func (ss *session) decide(ctx context.Context, stmts []analyze.Statement, intent
 		}
 	}
 	v := verdict{stmts: stmts, decision: worst, intent: in.Intent}
-	if worst.Action == policy.Allow {
+	v.approve = worst.Action == policy.Approve && ss.srv.opts.Approvals != nil
+	if worst.Action == policy.Allow || v.approve {
+		// (A statement that runs once approved is masked as if allowed.)
 		plan, err := maskPlan(decisions)
 		if err != nil {
 			ss.srv.log.Error("policy mask unreadable; statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)

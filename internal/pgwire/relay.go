@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/policy"
 )
@@ -45,6 +46,12 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		v, decided := ss.judge(ctx, text, quick)
 		if !decided {
 			return out, stepSlow, nil
+		}
+		if v.approve && v.refusal == nil {
+			if quick {
+				return out, stepSlow, nil // (the approvals store is a database)
+			}
+			ss.settleApproval(ctx, &v, text, nil)
 		}
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'P':
@@ -86,6 +93,18 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		} else {
 			delete(ss.portals, portal)
 		}
+		delete(ss.bound, portal)
+		if p := ss.parsed[stmt]; p != nil && p.v.approve {
+			// An approval is of the statement with its parameters.
+			params, ok := bindParams(raw)
+			if !ok {
+				return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Bind message", "")
+			}
+			if ss.bound == nil {
+				ss.bound = map[string][]approval.Param{}
+			}
+			ss.bound[portal] = params
+		}
 		delete(ss.cursors, portal) // (one namespace for portals and cursors)
 		ss.flight.forwardedBind(portal)
 	case 'E':
@@ -112,6 +131,16 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !decided {
 			return out, stepSlow, nil
 		}
+		if v.approve && v.refusal == nil {
+			if quick {
+				return out, stepSlow, nil
+			}
+			if p := ss.portals[portal]; p != nil {
+				ss.settleApproval(ctx, &v, p.text, ss.bound[portal])
+			} else {
+				v.refusal = refusal(v.decision) // (no text to ask approvers about)
+			}
+		}
 		if v.mask != nil && v.refusal == nil && !ss.flight.portalDescribed(portal) {
 			// The rows will come without their columns: ask for them.
 			out = appendDescribePortal(out, portal)
@@ -124,6 +153,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			delete(ss.prepared, name)
 		} else if ok && kind == 'P' {
 			delete(ss.portals, name)
+			delete(ss.bound, name)
 			delete(ss.cursors, name)
 			ss.flight.forgetPortal(name)
 		}

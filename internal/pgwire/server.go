@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
@@ -46,6 +47,10 @@ type Options struct {
 	// Mask masks result values as policy says. If nil, one with a random
 	// key is made: tokens and fakes then differ from one start to the next.
 	Mask *mask.Transformer
+	// Approvals keeps approval requests. A statement policy wants approved
+	// runs once approved (defer mode: the client sends it again). If nil,
+	// such statements are refused.
+	Approvals *approval.Store
 }
 
 // Relay is how sessions are relayed.

@@ -59,6 +59,20 @@ approvals_problem(a) := "are not an object" if {
 	not is_boolean(object.get(a, "distinct_groups", false))
 } else := "required_groups is not a list of group names" if {
 	not strings_array(object.get(a, "required_groups", []))
+} else := "owner_counts is not a boolean" if {
+	not is_boolean(object.get(a, "owner_counts", false))
+} else := "mode is not \"wait\" or \"defer\"" if {
+	not object.get(a, "mode", "wait") in {"wait", "defer"}
+} else := "expires is not a duration such as \"30m\"" if {
+	not valid_duration(object.get(a, "expires", "1h"))
+}
+
+# (checked by pattern first: parse_duration_ns fails the whole evaluation
+# on a string it cannot read)
+valid_duration(d) if {
+	is_string(d)
+	regex.match(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, d)
+	time.parse_duration_ns(d) > 0
 }
 
 valid_count(n) if {
@@ -112,15 +126,38 @@ chosen := object.union_n([
 
 # An approve decision asks for a quorum that satisfies every approve rule
 # in force: the largest count, distinct groups if any rule asks for them,
-# and every required group.
-approvals_part := {"approvals": {
-	"count": max([object.get(a, "count", 1) | some a in quorums]),
-	"distinct_groups": true in {object.get(a, "distinct_groups", false) | some a in quorums},
-	"required_groups": sort({g | some a in quorums; some g in object.get(a, "required_groups", [])}),
-}} if {
+# every required group, the owner counting only where every rule lets it,
+# and the shortest expiry. The mode is the first rule's that names one.
+approvals_part := {"approvals": object.union_n([
+	{
+		"count": max([object.get(a, "count", 1) | some a in quorums]),
+		"distinct_groups": true in {object.get(a, "distinct_groups", false) | some a in quorums},
+		"required_groups": sort({g | some a in quorums; some g in object.get(a, "required_groups", [])}),
+	},
+	owner_part(quorums),
+	mode_part(quorums),
+	expires_part(quorums),
+])} if {
 	effective[winners[0]].action == "approve"
 	quorums := [effective[name].approvals | some name in winners]
 	count(quorums) > 0
+} else := {}
+
+owner_part(qs) := {"owner_counts": true} if {
+	every a in qs {
+		object.get(a, "owner_counts", false) == true
+	}
+} else := {}
+
+mode_part(qs) := {"mode": modes[0]} if {
+	modes := [a.mode | some a in qs; a.mode]
+	count(modes) > 0
+} else := {}
+
+expires_part(qs) := {"expires": shortest} if {
+	exps := [a.expires | some a in qs; valid_duration(object.get(a, "expires", null))]
+	count(exps) > 0
+	shortest := [e | some e in exps; every f in exps { time.parse_duration_ns(e) <= time.parse_duration_ns(f) }][0]
 } else := {}
 
 # Masks of all rules in force and all masks in force apply together (rules

@@ -78,6 +78,22 @@ test_approvals_defaults if {
 	d.approvals == {"count": 1, "distinct_groups": false, "required_groups": ["dba"]}
 }
 
+test_approvals_owner_mode_expires_combine if {
+	d := decide(select_in_dev, {
+		"one": {"action": "approve", "approvals": {"owner_counts": true, "mode": "defer", "expires": "2h"}},
+		"two": {"action": "approve", "approvals": {"owner_counts": true, "expires": "30m"}},
+	}, set())
+	d.approvals == {"count": 1, "distinct_groups": false, "required_groups": [], "owner_counts": true, "mode": "defer", "expires": "30m"}
+}
+
+test_approvals_owner_counts_only_if_every_rule_lets_it if {
+	d := decide(select_in_dev, {
+		"one": {"action": "approve", "approvals": {"owner_counts": true}},
+		"two": {"action": "approve", "approvals": {"count": 1}},
+	}, set())
+	not d.approvals.owner_counts
+}
+
 test_no_approvals_when_no_rule_asks if {
 	d := decide(select_in_dev, {"x": {"action": "approve"}}, set())
 	not d.approvals
@@ -106,6 +122,9 @@ test_malformed_verdicts_deny if {
 		"bad_count": {"action": "approve", "approvals": {"count": 1.5}},
 		"zero_count": {"action": "approve", "approvals": {"count": 0}},
 		"bad_distinct": {"action": "approve", "approvals": {"distinct_groups": "yes"}},
+		"bad_owner": {"action": "approve", "approvals": {"owner_counts": "yes"}},
+		"bad_mode": {"action": "approve", "approvals": {"mode": "later"}},
+		"bad_expires": {"action": "approve", "approvals": {"expires": "soon"}},
 		"bad_groups": {"action": "approve", "approvals": {"required_groups": "dba"}},
 	} {
 		d := decide(select_in_dev, {name: verdict}, set())
