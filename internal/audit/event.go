@@ -17,6 +17,9 @@ const (
 	TypeConfigChange Type = "config.change"     // configuration (re)loaded; Change says from where and the digest
 	TypeTrailStart   Type = "trail.start"       // written by Open: the trail (re)started; Reason says what recovery did
 	TypeTrailStop    Type = "trail.stop"        // written by Close
+
+	TypeApprovalRequest Type = "approval.request" // a statement now waits for approval: Statement, Decision and Approval.Request say which
+	TypeApprovalVote    Type = "approval.vote"    // a person voted on a request: Identity is the voter, Approval says how and where it stands
 )
 
 // Event is one audit record. A single struct covers every Type; fields that
@@ -56,6 +59,7 @@ type Event struct {
 	Intent    map[string]string `json:"intent,omitempty"`   // TypeStatement: sqlcommenter pairs, as declared by the client
 	Outcome   Outcome           `json:"outcome,omitzero"`   // TypeOutcome; TypeStatement when folded
 	Change    Change            `json:"change,omitzero"`    // TypePolicyReload, TypeConfigChange
+	Approval  Approval          `json:"approval,omitzero"`  // TypeApprovalRequest, TypeApprovalVote
 
 	// Reason is free text for people: why a login failed, how a session
 	// ended, what recovery did. Never a secret.
@@ -130,6 +134,15 @@ type Change struct {
 	Source string `json:"source,omitempty"` // file or directory read
 	Digest string `json:"digest,omitempty"` // sha256 of what was loaded
 	Error  string `json:"error,omitempty"`  // why loading failed; empty on success
+}
+
+// Approval is an approval request's part in an event.
+type Approval struct {
+	Request string `json:"request,omitempty"` // its id, R-XXXX
+	Vote    string `json:"vote,omitempty"`    // approve | deny
+	State   string `json:"state,omitempty"`   // where the request stands after the event
+	Grant   string `json:"grant,omitempty"`   // the window the approver allowed (Go duration); empty: one run
+	Comment string `json:"comment,omitempty"`
 }
 
 // Limits that keep one record within a Merkle log entry (64 KiB).

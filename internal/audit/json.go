@@ -131,6 +131,16 @@ func (e *Event) appendRest(b []byte, limit int) []byte {
 		b = appendStringField(b, "error", e.Change.Error, limit)
 		b = closeObject(b, n)
 	}
+	if e.Approval != (Approval{}) {
+		b = append(b, `,"approval":{`...)
+		n := len(b)
+		b = appendStringField(b, "request", e.Approval.Request, limit)
+		b = appendStringField(b, "vote", e.Approval.Vote, limit)
+		b = appendStringField(b, "state", e.Approval.State, limit)
+		b = appendStringField(b, "grant", e.Approval.Grant, limit)
+		b = appendStringField(b, "comment", e.Approval.Comment, limit)
+		b = closeObject(b, n)
+	}
 	b = appendStringField(b, "reason", e.Reason, limit)
 	b = appendBoolField(b, "delayed", e.Delayed)
 	return append(b, '}')
@@ -156,10 +166,10 @@ func (o *Outcome) appendField(b []byte, limit int) []byte {
 
 // foldable reports whether an outcome could be folded into e's record
 // (Trail.FoldOutcome): a statement without an outcome and without any of
-// the fields encoded after "outcome" (change, reason, delayed), so that
+// the fields encoded after "outcome" (change, approval, reason, delayed), so that
 // the outcome belongs just before the record's closing brace.
 func (e *Event) foldable() bool {
-	return e.Type == TypeStatement && e.Outcome == (Outcome{}) && e.Change == (Change{}) && e.Reason == "" && !e.Delayed
+	return e.Type == TypeStatement && e.Outcome == (Outcome{}) && e.Change == (Change{}) && e.Approval == (Approval{}) && e.Reason == "" && !e.Delayed
 }
 
 func (i *Identity) isZero() bool {

@@ -47,6 +47,9 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"escapes", Event{Reason: "a\"b\\c\n\r\t\b\f\x00\x1f\x7f <>& \u2028\u2029 é 日本 \xff\xfe", Statement: Statement{Text: "SELECT '<tag>' || $1"}}},
 		{"policy reload", Event{Type: TypePolicyReload, Change: Change{Source: "policies/", Digest: "sha256:ab", Error: "parse error"}}},
 		{"flags", Event{Statement: Statement{FullText: true, TextTruncated: true}, Delayed: true}},
+		{"approval vote", Event{Type: TypeApprovalVote, Identity: Identity{Name: "dora", Kind: "human"}, Datastore: "shop",
+			Approval: Approval{Request: "R-7Q2K", Vote: "approve", State: "approved", Grant: "1h0m0s", Comment: "checked <it>"}, Reason: "x"}},
+		{"approval request", Event{Type: TypeApprovalRequest, Approval: Approval{Request: "R-7Q2K", State: "pending"}}},
 		{"decision", Event{Decision: Decision{Action: "deny", Rule: "no_unbounded_write", Reason: "DELETE without WHERE"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +95,7 @@ func FuzzEventJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, session, name, text, table, k, v string, rows int64, seq uint64) {
 		ev := Event{ID: session, Time: time.Unix(0, rows).UTC(), Type: Type(name), Session: session, StatementSeq: seq,
 			Identity: Identity{Name: name, Groups: []string{k, v}}, Statement: Statement{Text: text, Tables: []Table{{Name: table}}},
-			Intent: map[string]string{k: v}, Outcome: Outcome{Rows: rows}, Reason: text}
+			Intent: map[string]string{k: v}, Outcome: Outcome{Rows: rows}, Approval: Approval{Request: k, Comment: text}, Reason: text}
 		if ev.Time.Year() > 9999 || ev.Time.Year() < 0 {
 			return
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/approval"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/policy"
 )
 
@@ -33,6 +34,7 @@ func (ss *session) settleApproval(ctx context.Context, v *verdict, text string, 
 	if err == nil {
 		v.decision.Action = policy.Allow
 		v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, approvers(r))
+		v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
 		ss.srv.log.Info("approved statement runs", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "uses", r.Uses)
 		return
 	}
@@ -53,6 +55,7 @@ func (ss *session) settleApproval(ctx context.Context, v *verdict, text string, 
 	}
 	ss.srv.log.Info("statement waits for approval", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "rule", v.decision.Rule)
 	v.decision.Reason += " (request " + r.ID + ")"
+	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
 	v.refusal = approvalRequired(r)
 }
 

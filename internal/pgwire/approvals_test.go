@@ -3,6 +3,8 @@ package pgwire_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dbward/dbward/internal/approval"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/pgwire"
 )
@@ -56,9 +59,9 @@ func TestApprovalsDeferMode(t *testing.T) {
 	}
 }
 
-// startApprovals starts a proxy with approvalPolicy and an approvals store
-// (closed at cleanup).
-func startApprovals(t *testing.T, relay pgwire.Relay) (*env, *approval.Store) {
+// startApprovals starts an audited proxy with approvalPolicy and an
+// approvals store (closed at cleanup); the trail is in auditDir.
+func startApprovals(t *testing.T, relay pgwire.Relay) (e *env, store *approval.Store, trail *audit.Trail, auditDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "approvals.rego"), []byte(approvalPolicy), 0o644); err != nil {
@@ -69,14 +72,21 @@ func startApprovals(t *testing.T, relay pgwire.Relay) (*env, *approval.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	e := startProxyWith(t, pgwire.Options{Approvals: store, Relay: relay}, func(c *config.Config) { c.Policy.Paths = []string{dir} })
+	auditDir = t.TempDir()
+	trail, err = audit.Open(context.Background(), audit.Options{Dir: auditDir, Origin: "test.dbward/approvals",
+		CheckpointInterval: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { trail.Close() })
+	e = startProxyWith(t, pgwire.Options{Approvals: store, Relay: relay, Audit: trail}, func(c *config.Config) { c.Policy.Paths = []string{dir} })
 	resetDB(t, e.pg, "shop_prod")
-	return e, store
+	return e, store, trail, auditDir
 }
 
 func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 	ctx := context.Background()
-	e, store := startApprovals(t, relay)
+	e, store, trail, auditDir := startApprovals(t, relay)
 	orders := func() int64 { return e.count(t, "shop_prod", "SELECT count(*) FROM orders") }
 	dora := approval.Person{Name: "dora@example.com", Kind: "human", Groups: []string{"dba"}}
 
@@ -174,11 +184,32 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 	if _, err := c.Exec(ctx, "SELECT count(*) FROM orders"); err != nil {
 		t.Errorf("agent's read: %v", err)
 	}
+
+	// The trail says which request each statement waited for or ran under.
+	e.stop()
+	trail.Close()
+	var waited, ran int
+	for _, ev := range records(t, auditDir) {
+		if ev.Type != audit.TypeStatement || ev.Approval.Request != id {
+			continue
+		}
+		switch {
+		case ev.Decision.Action == "approve" && ev.Approval.State == "pending" && strings.HasSuffix(ev.Decision.Reason, "(request "+id+")"):
+			waited++
+		case ev.Decision.Action == "allow" && ev.Approval.State == "used" && ev.Decision.Reason == "approved in "+id+" by dora@example.com":
+			ran++
+		default:
+			t.Errorf("record of %s: %+v", id, ev)
+		}
+	}
+	if waited != 2 || ran != 1 {
+		t.Errorf("the trail has %d records of waiting for %s and %d of running under it, want 2 and 1", waited, id, ran)
+	}
 }
 
 func TestApprovalsStoreUnavailableRefuses(t *testing.T) {
 	ctx := context.Background()
-	e, store := startApprovals(t, pgwire.RelayLoop)
+	e, store, _, _ := startApprovals(t, pgwire.RelayLoop)
 	store.Close() // every later call fails
 	c := e.connect(t, agent, agentToken, "shop")
 	_, err := c.Exec(ctx, "DELETE FROM orders WHERE id = 3")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/policy"
 	"github.com/dbward/dbward/internal/upstream"
@@ -32,6 +33,8 @@ type verdict struct {
 	// approve: policy wants it approved, and approvals are kept; each run
 	// is settled against them (settleApproval) before it is forwarded.
 	approve bool
+	// approval: the request it waits for or runs under, for its record.
+	approval audit.Approval
 }
 
 // judge decides whether a query string may run. Its verdict's refusal is

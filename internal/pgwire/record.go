@@ -65,6 +65,7 @@ func (ss *session) recordStatements(v *verdict, durable bool) ([]recorded, error
 			Kind: string(st.Kind), Command: st.Command, Tables: auditTables(st.Tables)}
 		ev.Decision = audit.Decision{Action: string(v.decision.Action), Rule: v.decision.Rule, Reason: v.decision.Reason}
 		ev.Intent = v.intent
+		ev.Approval = v.approval
 		// One wait covers the string: the last durable append's fsync
 		// covers every record appended before it.
 		journal, err := t.Append(&ev, durable && i == len(v.stmts)-1)
