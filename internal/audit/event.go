@@ -18,8 +18,7 @@ const (
 	TypeTrailStart   Type = "trail.start"       // written by Open: the trail (re)started; Reason says what recovery did
 	TypeTrailStop    Type = "trail.stop"        // written by Close
 
-	TypeApprovalRequest Type = "approval.request" // a statement now waits for approval: Statement, Decision and Approval.Request say which
-	TypeApprovalVote    Type = "approval.vote"    // a person voted on a request: Identity is the voter, Approval says how and where it stands
+	TypeApprovalVote Type = "approval.vote" // a person voted on a request: Identity is the voter, Approval says how and where it stands
 )
 
 // Event is one audit record. A single struct covers every Type; fields that
@@ -59,7 +58,7 @@ type Event struct {
 	Intent    map[string]string `json:"intent,omitempty"`   // TypeStatement: sqlcommenter pairs, as declared by the client
 	Outcome   Outcome           `json:"outcome,omitzero"`   // TypeOutcome; TypeStatement when folded
 	Change    Change            `json:"change,omitzero"`    // TypePolicyReload, TypeConfigChange
-	Approval  Approval          `json:"approval,omitzero"`  // TypeApprovalRequest, TypeApprovalVote
+	Approval  Approval          `json:"approval,omitzero"`  // TypeApprovalVote; TypeStatement: the request it waited for or ran under
 
 	// Reason is free text for people: why a login failed, how a session
 	// ended, what recovery did. Never a secret.

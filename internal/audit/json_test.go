@@ -49,7 +49,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"flags", Event{Statement: Statement{FullText: true, TextTruncated: true}, Delayed: true}},
 		{"approval vote", Event{Type: TypeApprovalVote, Identity: Identity{Name: "dora", Kind: "human"}, Datastore: "shop",
 			Approval: Approval{Request: "R-7Q2K", Vote: "approve", State: "approved", Grant: "1h0m0s", Comment: "checked <it>"}, Reason: "x"}},
-		{"approval request", Event{Type: TypeApprovalRequest, Approval: Approval{Request: "R-7Q2K", State: "pending"}}},
+		{"statement waiting for approval", Event{Type: TypeStatement, Approval: Approval{Request: "R-7Q2K", State: "pending"}}},
 		{"decision", Event{Decision: Decision{Action: "deny", Rule: "no_unbounded_write", Reason: "DELETE without WHERE"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
