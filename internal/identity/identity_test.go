@@ -52,3 +52,27 @@ func TestVerifyToken(t *testing.T) {
 		t.Errorf("lookup: %+v", id)
 	}
 }
+
+func TestByToken(t *testing.T) {
+	s, err := NewStore([]config.Identity{
+		{Name: "alice", Kind: "human", Token: "alice-token"},
+		{Name: "bot", Kind: "agent", Owner: "alice", Token: "bot-token"},
+		{Name: "twin1", Kind: "human", Token: "shared"},
+		{Name: "twin2", Kind: "human", Token: "shared"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for token, want := range map[string]string{"alice-token": "alice", "bot-token": "bot", "shared": "", "": "", "nope": ""} {
+		id, err := s.ByToken(token)
+		if want == "" {
+			if !errors.Is(err, ErrBadCredentials) {
+				t.Errorf("token %q: %+v, %v", token, id, err)
+			}
+			continue
+		}
+		if err != nil || id.Name != want {
+			t.Errorf("token %q: %+v, %v; want %s", token, id, err, want)
+		}
+	}
+}
