@@ -28,6 +28,30 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Run(m))
 }
 
+// startServe runs this binary as dbward serve --config cfg with env added,
+// its log beside cfg, and returns once it accepts connections on port.
+func startServe(t *testing.T, cfg string, port int, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--config", cfg)
+	cmd.Env = append(append(os.Environ(), "DBWARD_TEST_MAIN=1"), env...)
+	logf, _ := os.Create(filepath.Join(filepath.Dir(cfg), "dbward.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return cmd
+		}
+		if i > 200 {
+			cmd.Process.Kill()
+			t.Fatal("dbward did not start listening")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // kill -9 while sessions write through dbward: every row that reached the
 // database has its statement record, and the trail verifies — as it was
 // left, and after dbward restarts on it.
@@ -49,7 +73,7 @@ func TestCrashLosesNoRecordOfWhatRan(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "dbward.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: {postgres: "127.0.0.1:%d"}
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: {postgres: "127.0.0.1:%d", http: "127.0.0.1:0"}
 datastores:
   - name: crash
     environment: prod
@@ -59,24 +83,7 @@ identities:
 audit: {dir: %q}
 `, port, pg.Addr(), filepath.Join(dir, "audit"))), 0o600)
 	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "serve", "--config", cfg)
-		cmd.Env = append(os.Environ(), "DBWARD_TEST_MAIN=1", "CRASH_PW=crash-pw", "WRITER_TOKEN=w-token")
-		logf, _ := os.Create(filepath.Join(dir, "dbward.log"))
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; ; i++ {
-			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-				c.Close()
-				return cmd
-			}
-			if i > 200 {
-				cmd.Process.Kill()
-				t.Fatal("dbward did not start listening")
-			}
-			time.Sleep(25 * time.Millisecond)
-		}
+		return startServe(t, cfg, port, "CRASH_PW=crash-pw", "WRITER_TOKEN=w-token")
 	}
 	url := fmt.Sprintf("postgres://writer:w-token@127.0.0.1:%d/crash?sslmode=disable", port)
 

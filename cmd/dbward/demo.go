@@ -19,6 +19,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs, _ := newFlags("demo", stderr)
 	dir := fs.String("dir", ".demo", "where the demo writes its config, policies and log")
 	listen := fs.String("listen", "127.0.0.1:6432", "address dbward listens on")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address of dbward's HTTP API (approvals)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -30,7 +31,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintln(stdout, "Starting PostgreSQL with the sample shop database…")
-	w, err := demo.Setup(ctx, abs, *listen)
+	w, err := demo.Setup(ctx, abs, *listen, *httpAddr)
 	if err != nil {
 		fmt.Fprintln(stderr, "dbward demo:", err)
 		return 1
@@ -56,7 +57,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	defer logf.Close()
 	p, err := newProxy(ctx, cfg, w.ConfigPath, slog.New(slog.NewJSONHandler(logf, nil)), true)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbward demo: %v\n(is another dbward running? choose another address with --listen)\n", err)
+		fmt.Fprintf(stderr, "dbward demo: %v\n(is another dbward running? choose other addresses with --listen and --http)\n", err)
 		return 1
 	}
 	printDemo(stdout, w, p.ln.Addr().String(), logPath)

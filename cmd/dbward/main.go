@@ -29,6 +29,7 @@ func commands() []command {
 		{"serve", "run the PostgreSQL proxy", runServe},
 		{"policy", "policy tools: dbward policy test", runPolicy},
 		{"audit", "audit trail: dbward audit verify|prove|search|tail|key", runAudit},
+		{"approvals", "approval requests: dbward approvals list|show|approve|deny", runApprovals},
 		{"classify", "sample a datastore and propose masking classifications: dbward classify --datastore NAME", runClassify},
 		{"demo", "start a local PostgreSQL with sample data and dbward in front of it", runDemo},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "dbward", version); return exitOK }},

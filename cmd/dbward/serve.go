@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,13 +19,16 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"k8s.io/klog/v2"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/audit/sink"
 	"github.com/dbward/dbward/internal/config"
+	"github.com/dbward/dbward/internal/console"
 	"github.com/dbward/dbward/internal/identity"
 	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/pgwire"
@@ -67,7 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dbward: %v\n", err)
 		return exitUsage
 	}
-	log.Info("dbward serving", "postgres", p.ln.Addr().String(), "datastores", len(cfg.Datastores),
+	log.Info("dbward serving", "postgres", p.ln.Addr().String(), "http", p.apiLn.Addr().String(), "datastores", len(cfg.Datastores),
 		"identities", len(cfg.Identities), "audit", cfg.Audit.Dir)
 	if err := p.serve(ctx); err != nil {
 		log.Error("serve failed", "err", err)
@@ -80,10 +85,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // proxy is a ready-to-serve dbward: server, listener, audit trail and
 // the webhooks that receive its records.
 type proxy struct {
-	srv   *pgwire.Server
-	ln    net.Listener
-	trail *audit.Trail
-	sinks []*sink.Webhook
+	srv       *pgwire.Server
+	ln        net.Listener
+	trail     *audit.Trail
+	sinks     []*sink.Webhook
+	approvals *approval.Store
+	api       *http.Server // the HTTP API on listen.http
+	apiLn     net.Listener
+	log       *slog.Logger
 }
 
 // serve serves until ctx ends, then closes the trail after the last
@@ -96,7 +105,19 @@ func (p *proxy) serve(ctx context.Context) error {
 		sinks.Go(func() { w.Run(sctx) })
 	}
 	defer func() { stopSinks(); sinks.Wait() }()
+	apiDone := make(chan struct{})
+	go func() {
+		defer close(apiDone)
+		if err := p.api.Serve(p.apiLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.log.Error("the HTTP API stopped", "err", err)
+		}
+	}()
 	err := p.srv.Serve(ctx, p.ln)
+	sctxShut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	p.api.Shutdown(sctxShut)
+	cancel()
+	<-apiDone
+	p.approvals.Close()
 	if p.trail == nil {
 		return err
 	}
@@ -154,18 +175,34 @@ func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, tra
 	if err != nil {
 		return nil, err
 	}
+	// Approval requests live beside the audit directory, as the masking
+	// key does.
+	approvals, err := approval.Open(ctx, filepath.Join(filepath.Dir(filepath.Clean(cfg.Audit.Dir)), "approvals.sqlite"))
+	if err != nil {
+		return nil, fmt.Errorf("opening the approvals store: %w", err)
+	}
 	srv, err := pgwire.New(pgwire.Options{
 		Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: log, Audit: trail,
-		Mask: masker,
+		Mask: masker, Approvals: approvals,
 	})
 	if err != nil {
+		approvals.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen.Postgres)
 	if err != nil {
+		approvals.Close()
 		return nil, fmt.Errorf("listen.postgres: %w", err)
 	}
-	return &proxy{srv: srv, ln: ln, trail: trail}, nil
+	apiLn, err := net.Listen("tcp", cfg.Listen.HTTP)
+	if err != nil {
+		ln.Close()
+		approvals.Close()
+		return nil, fmt.Errorf("listen.http: %w", err)
+	}
+	api := &http.Server{Handler: console.New(console.Options{Identities: ids, Approvals: approvals, Audit: trail, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return &proxy{srv: srv, ln: ln, trail: trail, approvals: approvals, api: api, apiLn: apiLn, log: log}, nil
 }
 
 // digestOf describes the files at paths (directories: their files ending

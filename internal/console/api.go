@@ -155,7 +155,7 @@ func (a *api) record(req *approval.Request, id identity.Identity, approve bool, 
 	ev := audit.Event{Type: audit.TypeApprovalVote,
 		Identity:  audit.Identity{Name: id.Name, Kind: string(id.Kind), Owner: id.Owner, Fingerprint: id.Fingerprint, Groups: id.Groups},
 		Datastore: req.Datastore, Environment: req.Environment,
-		Approval:  audit.Approval{Request: req.ID, Vote: "deny", State: string(req.State), Comment: body.Comment}}
+		Approval: audit.Approval{Request: req.ID, Vote: "deny", State: string(req.State), Comment: body.Comment}}
 	if approve {
 		ev.Approval.Vote = "approve"
 	}

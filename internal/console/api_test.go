@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,7 +84,7 @@ func (f *fixture) request(t *testing.T, requester approval.Person, q approval.Qu
 	t.Helper()
 	r := &approval.Request{Mode: approval.Defer, Requester: requester, Datastore: "shop", Environment: "prod",
 		Statement: approval.Statement{Text: "DELETE FROM orders WHERE id = $1", Params: []approval.Param{{Value: []byte("3")}}, Fingerprint: "f1", Kind: "delete"},
-		Rule: "agent_deletes_need_a_dba", Quorum: q, ExpiresAt: time.Now().Add(time.Hour)}
+		Rule:      "agent_deletes_need_a_dba", Quorum: q, ExpiresAt: time.Now().Add(time.Hour)}
 	if err := f.store.Create(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
@@ -200,5 +201,33 @@ func TestApproveAndDeny(t *testing.T) {
 	}
 	if strings.Join(votes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("vote records:\n%s\nwant\n%s", strings.Join(votes, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestClient(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.request(t, agentP, approval.Quorum{Count: 1})
+	dora := &Client{BaseURL: f.srv.URL + "/", Token: "dora-token"}
+	reqs, err := dora.List(ctx, approval.Filter{State: approval.Pending, Datastore: "shop", Limit: 5})
+	if err != nil || len(reqs) != 1 || reqs[0].ID != r.ID {
+		t.Fatalf("List: %v, %v", reqs, err)
+	}
+	got, err := dora.Vote(ctx, r.ID, true, "fine", time.Hour)
+	if err != nil || got.State != approval.Approved || got.GrantUntil.IsZero() {
+		t.Fatalf("Vote: %+v, %v", got, err)
+	}
+	_, err = dora.Vote(ctx, r.ID, false, "", 0)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 409 || ae.Message != approval.ErrNotPending.Error() {
+		t.Errorf("second vote: %v", err)
+	}
+	bad := &Client{BaseURL: f.srv.URL, Token: "nope"}
+	if _, err := bad.Get(ctx, r.ID); !errors.As(err, &ae) || ae.Status != 401 {
+		t.Errorf("bad token: %v", err)
+	}
+	down := &Client{BaseURL: "http://127.0.0.1:1", Token: "x"}
+	if _, err := down.List(ctx, approval.Filter{}); err == nil || !strings.Contains(err.Error(), "reaching dbward at http://127.0.0.1:1") {
+		t.Errorf("server down: %v", err)
 	}
 }

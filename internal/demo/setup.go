@@ -18,6 +18,7 @@ type World struct {
 	Dir        string // where the config and policies live
 	ConfigPath string
 	ProxyAddr  string
+	HTTPAddr   string // dbward's HTTP API (approvals)
 	// Tokens by identity name, and the environment dbward needs.
 	Tokens map[string]string
 	Env    map[string]string
@@ -31,12 +32,12 @@ const (
 
 // Setup starts PostgreSQL, loads the sample shop in database "shop" (prod)
 // and "shop_dev" (dev), and writes a dbward config into dir.
-func Setup(ctx context.Context, dir, proxyAddr string) (*World, error) {
+func Setup(ctx context.Context, dir, proxyAddr, httpAddr string) (*World, error) {
 	pg, err := pgtest.Start(ctx, pgtest.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("starting PostgreSQL: %w", err)
 	}
-	w := &World{PG: pg, Dir: dir, ProxyAddr: proxyAddr, Tokens: map[string]string{}, Env: map[string]string{}}
+	w := &World{PG: pg, Dir: dir, ProxyAddr: proxyAddr, HTTPAddr: httpAddr, Tokens: map[string]string{}, Env: map[string]string{}}
 	if err := w.load(ctx); err != nil {
 		pg.Stop()
 		return nil, err
@@ -76,12 +77,13 @@ func (w *World) writeConfig() error {
 	sum := sha256.Sum256([]byte(dbaToken))
 	cfg := fmt.Sprintf(`# Written by dbward demo. See the README's configuration section.
 listen:
-  postgres: %q
+  postgres: %[1]q
+  http: %[6]q
 datastores:
   - name: shop
     environment: prod
     upstream:
-      address: %q
+      address: %[2]q
       database: shop
       user: dbward_svc
       password_env: SHOP_DB_PASSWORD
@@ -93,11 +95,11 @@ datastores:
       user: dbward_svc
       password_env: SHOP_DB_PASSWORD
 identities:
-  - name: %q
+  - name: %[3]q
     kind: human
     groups: [dba]
-    token_sha256: %q
-  - name: %q
+    token_sha256: %[4]q
+  - name: %[5]q
     kind: agent
     owner: %[3]s
     fingerprint: anthropic/claude-code
@@ -105,7 +107,7 @@ identities:
     token_env: AGENT_TOKEN
 policy:
   paths: [policies/]
-`, w.ProxyAddr, w.PG.Addr(), DBA, hex.EncodeToString(sum[:]), Agent)
+`, w.ProxyAddr, w.PG.Addr(), DBA, hex.EncodeToString(sum[:]), Agent, w.HTTPAddr)
 	w.ConfigPath = filepath.Join(w.Dir, "dbward.yaml")
 	if err := os.WriteFile(w.ConfigPath, []byte(cfg), 0o600); err != nil {
 		return err

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dbward/dbward/internal/approval"
+	"github.com/dbward/dbward/internal/pgtest"
+)
+
+const approvalsPolicy = `package dbward
+
+rules["agent_deletes_need_a_dba"] := {
+	"action": "approve",
+	"reason": "an agent's deletes need a DBA",
+	"approvals": {"count": 1, "required_groups": ["dba"]},
+} if {
+	input.identity.kind == "agent"
+	input.statement.kind == "delete"
+}
+`
+
+// The whole defer-mode loop through the real binary: an agent's delete
+// waits for a request, a DBA approves it with the CLI over the HTTP API,
+// the agent sends it again and it runs once.
+func TestApprovalsCLI(t *testing.T) {
+	pg := pgtest.Shared(t)
+	ctx := context.Background()
+	if err := pg.CreateRole(ctx, "appr_svc", "appr-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.CreateDatabase(ctx, "appr"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Exec(ctx, "appr", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5); GRANT ALL ON t TO appr_svc"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "policies"), 0o755)
+	os.WriteFile(filepath.Join(dir, "policies", "approvals.rego"), []byte(approvalsPolicy), 0o644)
+	port, err := pgtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpPort, err := pgtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "dbward.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: {postgres: "127.0.0.1:%d", http: "0.0.0.0:%d"}
+datastores:
+  - name: appr
+    environment: prod
+    upstream: {address: %q, database: appr, user: appr_svc, password_env: APPR_PW, tls: disable}
+identities:
+  - {name: claude@alice, kind: agent, owner: alice, groups: [agents], token_env: AGENT_TOKEN}
+  - {name: dora, kind: human, groups: [dba], token_env: DORA_TOKEN}
+policy: {paths: [policies/]}
+audit: {dir: %q}
+`, port, httpPort, pg.Addr(), filepath.Join(dir, "audit"))), 0o600)
+	cmd := startServe(t, cfg, port, "APPR_PW=appr-pw", "AGENT_TOKEN=agent-tok", "DORA_TOKEN=dora-tok")
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+
+	agent, err := pgx.Connect(ctx, fmt.Sprintf("postgres://claude%%40alice:agent-tok@127.0.0.1:%d/appr?sslmode=disable", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Close(ctx)
+	_, err = agent.Exec(ctx, "DELETE FROM t WHERE id = $1", 2)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" {
+		t.Fatalf("agent's delete: %v", err)
+	}
+	id := regexp.MustCompile(`R-[0-9A-Z]{4}`).FindString(pe.Message)
+	if id == "" || !strings.Contains(pe.Hint, "dbward approvals approve "+id) {
+		t.Fatalf("refusal: %q (hint %q)", pe.Message, pe.Hint)
+	}
+
+	cli := func(token string, args ...string) (string, string, int) {
+		t.Helper()
+		t.Setenv("DBWARD_TOKEN", token)
+		var out, errb strings.Builder
+		code := run(append([]string{"approvals"}, args...), &out, &errb)
+		return out.String(), errb.String(), code
+	}
+	server := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+
+	// The queue, found through the config's listen.http.
+	out, errOut, code := cli("dora-tok", "list", "--config", cfg)
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "DELETE FROM t WHERE id = $1") || !strings.Contains(out, "1 approval (dba)") {
+		t.Fatalf("list: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = cli("dora-tok", "show", strings.ToLower(id), "--server", server)
+	if code != 0 || !strings.Contains(out, "claude@alice (agent, for alice)") || !strings.Contains(out, "0x00000002 (binary)") {
+		t.Fatalf("show: exit %d\n%s", code, out)
+	}
+
+	// An agent cannot approve; nobody acts without a token.
+	if _, errOut, code := cli("agent-tok", "approve", id, "--server", server); code != 1 || !strings.Contains(errOut, "an agent never approves") {
+		t.Errorf("agent approves: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := cli("", "list", "--server", server); code != 2 || !strings.Contains(errOut, "DBWARD_TOKEN") {
+		t.Errorf("no token: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := cli("dora-tok", "approve", "--server", server); code != 2 || !strings.Contains(errOut, "which request") {
+		t.Errorf("no id: exit %d: %s", code, errOut)
+	}
+
+	out, errOut, code = cli("dora-tok", "approve", id, "--comment", "checked the row", "--server", server)
+	if code != 0 || !strings.Contains(out, id+" is approved: claude@alice may run it once") {
+		t.Fatalf("approve: exit %d\n%s%s", code, out, errOut)
+	}
+	if tag, err := agent.Exec(ctx, "DELETE FROM t WHERE id = $1", 2); err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("the approved delete: %v, %v", tag, err)
+	}
+	out, _, code = cli("dora-tok", "show", id, "--json", "--server", server)
+	var r approval.Request
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.State != approval.Used || r.Votes[0].Comment != "checked the row" {
+		t.Fatalf("show --json after the run: exit %d: %s", code, out)
+	}
+	if _, err := agent.Exec(ctx, "DELETE FROM t WHERE id = $1", 2, pgx.QueryExecModeExec); err == nil {
+		t.Error("a one-time approval ran twice")
+	}
+	if _, errOut, code := cli("dora-tok", "deny", id, "--server", server); code != 1 || !strings.Contains(errOut, "no longer pending") {
+		t.Errorf("deny after use: exit %d: %s", code, errOut)
+	}
+}
