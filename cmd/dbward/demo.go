@@ -100,7 +100,12 @@ Expressions are traced to the columns they read, and COPY rows are masked too:
 Sample the data and propose classifications for what column names do not tell:
   SHOP_DB_PASSWORD='%s' bin/dbward classify --config %s --datastore shop
 
-Your own rules go in %s (the third blocked query comes from there).
+An agent's update in prod waits for a DBA; alice approves it, and the agent runs it again:
+  %s -c "UPDATE orders SET status = 'shipped' WHERE id = 1"
+  DBWARD_TOKEN='%s' bin/dbward approvals list --config %s
+  DBWARD_TOKEN='%s' bin/dbward approvals approve <the R-… id the error names> --config %s
+
+Your own rules go in %s (the third blocked query and the approval rule come from there).
 
 Every login, statement, decision and outcome above is in the audit trail:
   bin/dbward audit verify --config %s
@@ -114,5 +119,6 @@ Press Ctrl-C to stop dbward and PostgreSQL.
 		conn(demo.Agent, "shop"), conn(demo.DBA, "shop_dev"),
 		conn(demo.Agent, "shop"), conn(demo.Agent, "shop"),
 		world.Env["SHOP_DB_PASSWORD"], world.ConfigPath,
+		conn(demo.Agent, "shop"), world.Tokens[demo.DBA], world.ConfigPath, world.Tokens[demo.DBA], world.ConfigPath,
 		filepath.Join(world.Dir, "policies"), world.ConfigPath, world.ConfigPath)
 }

@@ -213,6 +213,10 @@ func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool,
 	var r *Request
 	err := s.update(ctx, id, func(x *Request) (bool, error) {
 		r = x
+		// (Who may never vote hears so first, whatever the request's state.)
+		if err := x.eligible(voter, approve); errors.Is(err, ErrAgent) || errors.Is(err, ErrNotPerson) {
+			return false, err
+		}
 		if s.expire(x) {
 			return true, ErrNotPending
 		}

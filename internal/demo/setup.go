@@ -128,6 +128,18 @@ rules["agents_no_secrets"] := {
 	some t in input.statement.tables
 	t.name == "api_keys"
 }
+
+# An agent's updates in prod wait for a DBA's approval. alice is the demo's
+# only DBA and owns the agent, so here its owner may approve (owner_counts).
+rules["agent_updates_need_a_dba"] := {
+	"action": "approve",
+	"reason": "an agent's updates in prod need a DBA",
+	"approvals": {"required_groups": ["dba"], "owner_counts": true},
+} if {
+	input.identity.kind == "agent"
+	input.datastore.environment == "prod"
+	input.statement.kind == "update"
+}
 `
 
 // Stop stops the demo database.
