@@ -77,7 +77,7 @@ audit: {dir: %q}
 		t.Fatal(err)
 	}
 	defer agent.Close(ctx)
-	_, err = agent.Exec(ctx, "DELETE FROM t WHERE id = $1", 2)
+	_, err = agent.Exec(ctx, "DELETE FROM t WHERE id = 2", pgx.QueryExecModeSimpleProtocol)
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "42501" {
 		t.Fatalf("agent's delete: %v", err)
@@ -98,11 +98,11 @@ audit: {dir: %q}
 
 	// The queue, found through the config's listen.http.
 	out, errOut, code := cli("dora-tok", "list", "--config", cfg)
-	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "DELETE FROM t WHERE id = $1") || !strings.Contains(out, "1 approval (dba)") {
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "DELETE FROM t WHERE id = 2") || !strings.Contains(out, "1 approval (dba)") {
 		t.Fatalf("list: exit %d\n%s%s", code, out, errOut)
 	}
 	out, _, code = cli("dora-tok", "show", strings.ToLower(id), "--server", server)
-	if code != 0 || !strings.Contains(out, "claude@alice (agent, for alice)") || !strings.Contains(out, "0x00000002 (binary)") {
+	if code != 0 || !strings.Contains(out, "claude@alice (agent, for alice)") || !strings.Contains(out, "statement     DELETE FROM t WHERE id = 2") {
 		t.Fatalf("show: exit %d\n%s", code, out)
 	}
 
@@ -121,7 +121,7 @@ audit: {dir: %q}
 	if code != 0 || !strings.Contains(out, id+" is approved: claude@alice may run it once") {
 		t.Fatalf("approve: exit %d\n%s%s", code, out, errOut)
 	}
-	if tag, err := agent.Exec(ctx, "DELETE FROM t WHERE id = $1", 2); err != nil || tag.RowsAffected() != 1 {
+	if tag, err := agent.Exec(ctx, "DELETE FROM t WHERE id = 2", pgx.QueryExecModeSimpleProtocol); err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("the approved delete: %v, %v", tag, err)
 	}
 	out, _, code = cli("dora-tok", "show", id, "--json", "--server", server)
@@ -129,7 +129,7 @@ audit: {dir: %q}
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.State != approval.Used || r.Votes[0].Comment != "checked the row" {
 		t.Fatalf("show --json after the run: exit %d: %s", code, out)
 	}
-	if _, err := agent.Exec(ctx, "DELETE FROM t WHERE id = $1", 2, pgx.QueryExecModeExec); err == nil {
+	if _, err := agent.Exec(ctx, "DELETE FROM t WHERE id = 2", pgx.QueryExecModeSimpleProtocol); err == nil {
 		t.Error("a one-time approval ran twice")
 	}
 	if _, errOut, code := cli("dora-tok", "deny", id, "--server", server); code != 1 || !strings.Contains(errOut, "no longer pending") {

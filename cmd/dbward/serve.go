@@ -72,6 +72,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dbward: %v\n", err)
 		return exitUsage
 	}
+	if h, _, err := net.SplitHostPort(p.apiLn.Addr().String()); err == nil && !net.ParseIP(h).IsLoopback() {
+		log.Warn("the HTTP API (listen.http) is not on loopback and speaks plain HTTP: approvers' tokens cross the network in clear; put it behind a TLS proxy or bind it to 127.0.0.1", "http", p.apiLn.Addr().String())
+	}
 	log.Info("dbward serving", "postgres", p.ln.Addr().String(), "http", p.apiLn.Addr().String(), "datastores", len(cfg.Datastores),
 		"identities", len(cfg.Identities), "audit", cfg.Audit.Dir)
 	if err := p.serve(ctx); err != nil {

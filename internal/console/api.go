@@ -133,6 +133,15 @@ func (a *api) vote(approve bool) func(http.ResponseWriter, *http.Request, identi
 			}
 			grant = d
 		}
+		if id.Kind != identity.Human {
+			// (Before any lookup: whether an id exists is not theirs to learn.)
+			msg := approval.ErrNotPerson.Error()
+			if id.Kind == identity.Agent {
+				msg = approval.ErrAgent.Error()
+			}
+			writeError(w, http.StatusForbidden, msg)
+			return
+		}
 		voter := approval.Person{Name: id.Name, Kind: string(id.Kind), Groups: id.Groups, Owner: id.Owner}
 		req, err := a.o.Approvals.Vote(r.Context(), r.PathValue("id"), voter, approve, body.Comment, grant)
 		if err != nil {

@@ -177,6 +177,10 @@ func TestApproveAndDeny(t *testing.T) {
 	if code := f.call(t, "POST", "/api/v1/approvals/R-NONE/approve", "dora-token", ``, &e); code != 404 {
 		t.Errorf("unknown request: %d", code)
 	}
+	// An agent learns nothing about which ids exist.
+	if code := f.call(t, "POST", "/api/v1/approvals/R-NONE/approve", "agent-token", ``, &e); code != 403 || e.Error != "an agent never approves" {
+		t.Errorf("agent votes on an unknown id: %d %q", code, e.Error)
+	}
 
 	// Every accepted vote is in the trail, durable when the call returned.
 	f.trail.Close()

@@ -2,7 +2,6 @@ package pgwire
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,15 +17,15 @@ import (
 // the policy does not say (decision.approvals.expires).
 const defaultApprovalExpiry = 24 * time.Hour
 
-// settleApproval decides a statement policy wants approved, in defer mode:
-// an approval of exactly this statement (text and parameters) by this
-// identity on this datastore lets it run, as a one-time grant or within
-// the grant's window; otherwise the client gets the id of the request that
-// asks for one, the same pending request each time it sends the statement
-// again. When the approvals cannot be read or written, it is refused.
-func (ss *session) settleApproval(ctx context.Context, v *verdict, text string, params []approval.Param) {
+// settleApproval decides a query string policy wants approved, in defer
+// mode: an approval of exactly this text by this identity on this
+// datastore lets it run, as a one-time grant or within the grant's window;
+// otherwise the client gets the id of the request that asks for one, the
+// same pending request each time it sends the string again. When the
+// approvals cannot be read or written, it is refused.
+func (ss *session) settleApproval(ctx context.Context, v *verdict, text string) {
 	store := ss.srv.opts.Approvals
-	st := approval.Statement{Text: text, Params: params, Fingerprint: fingerprints(v.stmts)}
+	st := approval.Statement{Text: text, Fingerprint: fingerprints(v.stmts)}
 	if len(v.stmts) > 0 {
 		st.Kind, st.Command = string(v.stmts[0].Kind), v.stmts[0].Command
 	}
@@ -94,7 +93,7 @@ func approvalRequired(r *approval.Request) *pgError {
 	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
 		Message: fmt.Sprintf("dbward: approval required by %s: %s — request %s needs %s", rule, reason, r.ID, r.Quorum.Describe()),
 		Detail:  fmt.Sprintf("Request %s waits for a decision until %s.", r.ID, r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
-		Hint:    fmt.Sprintf("the statement was not run; approve with: dbward approvals approve %s — then send the same statement again, with the same parameters, to run it", r.ID)}
+		Hint:    fmt.Sprintf("the statement was not run; approve with: dbward approvals approve %s — then send the same statement again to run it", r.ID)}
 }
 
 // approvers names who approved r.
@@ -120,57 +119,12 @@ func fingerprints(stmts []analyze.Statement) string {
 	return strings.Join(fs, ",")
 }
 
-// bindParams reads the parameters of a Bind message: what an approval of
-// an extended-protocol statement is for. The protocol's format codes are
-// none (all text), one (for all) or one per parameter.
-func bindParams(raw []byte) ([]approval.Param, bool) {
-	_, rest, ok := cstring(raw[5:])
-	if !ok {
-		return nil, false
-	}
-	if _, rest, ok = cstring(rest); !ok || len(rest) < 2 {
-		return nil, false
-	}
-	nf := int(binary.BigEndian.Uint16(rest))
-	rest = rest[2:]
-	if len(rest) < 2*nf+2 {
-		return nil, false
-	}
-	formats := make([]int16, nf)
-	for i := range formats {
-		formats[i] = int16(binary.BigEndian.Uint16(rest[2*i:]))
-	}
-	rest = rest[2*nf:]
-	np := int(binary.BigEndian.Uint16(rest))
-	rest = rest[2:]
-	if nf > 1 && nf != np {
-		return nil, false
-	}
-	params := make([]approval.Param, np)
-	for i := range params {
-		if len(rest) < 4 {
-			return nil, false
-		}
-		n := int32(binary.BigEndian.Uint32(rest))
-		rest = rest[4:]
-		switch {
-		case nf == 1:
-			params[i].Format = formats[0]
-		case nf > 1:
-			params[i].Format = formats[i]
-		}
-		if n == -1 {
-			params[i].Null = true
-			continue
-		}
-		if n < 0 {
-			return nil, false
-		}
-		if int(n) > len(rest) {
-			return nil, false
-		}
-		params[i].Value = append([]byte(nil), rest[:n]...)
-		rest = rest[n:]
-	}
-	return params, true
+// extendedNeedsApproval is what a client gets for a statement that needs
+// approval sent with the extended protocol: approvals are settled on the
+// simple protocol only, for now.
+func extendedNeedsApproval(d policy.Decision) *pgError {
+	e := refusal(d)
+	e.Hint = "the statement was not run; statements that need approval go through the simple query protocol for now " +
+		"(psql, or pgx's QueryExecModeSimpleProtocol, with literal values): send it that way to get an approval request"
+	return e
 }

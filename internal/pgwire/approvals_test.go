@@ -3,6 +3,7 @@ package pgwire_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
@@ -90,32 +92,40 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 	orders := func() int64 { return e.count(t, "shop_prod", "SELECT count(*) FROM orders") }
 	dora := approval.Person{Name: "dora@example.com", Kind: "human", Groups: []string{"dba"}}
 
-	// Extended protocol: the request is for the statement with its
-	// parameters, created at Execute.
+	// The request is for the exact text, created when the Query arrives.
 	c := e.connect(t, agent, agentToken, "shop")
-	const del = "DELETE FROM orders WHERE id = $1"
-	_, err := c.Exec(ctx, del, 3)
+	simple := pgx.QueryExecModeSimpleProtocol
+	del := func(id int) string { return fmt.Sprintf("DELETE FROM orders WHERE id = %d", id) }
+	_, err := c.Exec(ctx, del(3), simple)
 	id := waitsFor(t, err)
 	if n := orders(); n != 200 {
 		t.Fatalf("the delete ran before approval: %d orders", n)
 	}
-	_, err = c.Exec(ctx, del, 3)
+	_, err = c.Exec(ctx, del(3), simple)
 	if again := waitsFor(t, err); again != id {
 		t.Errorf("sending the statement again asked again: %s, then %s", id, again)
 	}
-	_, err = c.Exec(ctx, del, 4)
+	_, err = c.Exec(ctx, del(4), simple)
 	other := waitsFor(t, err)
 	if other == id {
-		t.Fatal("other parameters share the request")
+		t.Fatal("another statement shares the request")
 	}
 	r, err := store.Get(ctx, id)
 	if err != nil || r.State != approval.Pending || r.Requester.Name != agent || r.Datastore != "shop" || r.Environment != "prod" ||
-		len(r.Statement.Params) != 1 || r.Statement.Params[0].Format != 1 || string(r.Statement.Params[0].Value) != "\x00\x00\x00\x03" || r.Rule != "agent_deletes_need_a_dba" ||
+		r.Statement.Text != del(3) || r.Rule != "agent_deletes_need_a_dba" ||
 		r.Quorum.Count != 1 || len(r.Quorum.RequiredGroups) != 1 || r.Mode != approval.Defer {
 		t.Fatalf("stored request: %+v, %v", r, err)
 	}
 	if d := time.Until(r.ExpiresAt); d < 110*time.Minute || d > 2*time.Hour {
 		t.Errorf("the request expires in %v, the policy said 2h", d)
+	}
+
+	// The extended protocol is refused at Parse: the server never holds a
+	// statement waiting for approval.
+	_, err = c.Exec(ctx, "DELETE FROM orders WHERE id = $1", 3)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" || !strings.Contains(pe.Hint, "simple query protocol") {
+		t.Fatalf("extended protocol: %v", err)
 	}
 
 	// The agent's owner does not count; a DBA does.
@@ -126,12 +136,12 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 		t.Fatalf("dba's approval: %v, %v", r, err)
 	}
 
-	// Other parameters are still not approved; the approved ones run once.
-	_, err = c.Exec(ctx, del, 4)
+	// Other statements are still not approved; the approved one runs once.
+	_, err = c.Exec(ctx, del(4), simple)
 	if waitsFor(t, err) != other {
-		t.Fatal("the pending request of other parameters changed")
+		t.Fatal("the pending request of the other statement changed")
 	}
-	tag, err := c.Exec(ctx, del, 3)
+	tag, err := c.Exec(ctx, del(3), simple)
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("approved delete: %v, %v", tag, err)
 	}
@@ -141,7 +151,7 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 	if r, _ := store.Get(ctx, id); r.State != approval.Used || r.Uses != 1 {
 		t.Errorf("after its run the request is %s with %d uses", r.State, r.Uses)
 	}
-	_, err = c.Exec(ctx, del, 3)
+	_, err = c.Exec(ctx, del(3), simple)
 	if waitsFor(t, err) == id {
 		t.Error("a used one-time grant was asked about again instead of a new request")
 	}
@@ -152,15 +162,15 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = tx.Exec(ctx, "DELETE FROM orders WHERE id = 10", pgx.QueryExecModeSimpleProtocol)
-	simple := waitsFor(t, err)
-	if _, err := tx.Exec(ctx, "SELECT 1", pgx.QueryExecModeSimpleProtocol); err == nil || !strings.Contains(err.Error(), "25P02") {
+	_, err = tx.Exec(ctx, "DELETE FROM orders WHERE id = 10", simple)
+	windowed := waitsFor(t, err)
+	if _, err := tx.Exec(ctx, "SELECT 1", simple); err == nil || !strings.Contains(err.Error(), "25P02") {
 		t.Errorf("after the refusal the transaction is not aborted: %v", err)
 	}
 	tx.Rollback(ctx)
 
 	// A grant window lets the statement run again and again: psql, twice.
-	if r, err := store.Vote(ctx, simple, dora, true, "", time.Hour); err != nil || r.State != approval.Approved || r.GrantUntil.IsZero() {
+	if r, err := store.Vote(ctx, windowed, dora, true, "", time.Hour); err != nil || r.State != approval.Approved || r.GrantUntil.IsZero() {
 		t.Fatalf("approval with a window: %v, %v", r, err)
 	}
 	for i := range 2 {
@@ -169,7 +179,7 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 			t.Fatalf("psql run %d under the grant: exit %d: %s%s", i+1, code, out, errOut)
 		}
 	}
-	if r, _ := store.Get(ctx, simple); r.State != approval.Approved || r.Uses != 2 {
+	if r, _ := store.Get(ctx, windowed); r.State != approval.Approved || r.Uses != 2 {
 		t.Errorf("after two runs in the window: %s, %d uses", r.State, r.Uses)
 	}
 	if n := orders(); n != 198 {
@@ -219,5 +229,45 @@ func TestApprovalsStoreUnavailableRefuses(t *testing.T) {
 	}
 	if n := e.count(t, "shop_prod", "SELECT count(*) FROM orders"); n != 200 {
 		t.Fatalf("the delete ran: %d orders", n)
+	}
+}
+
+// Attacks from review: make dbward's view of the session's prepared
+// statements go stale (a Close or Parse the server skips after an error, a
+// DEALLOCATE that never ran), then run a statement that waits for approval
+// under a name dbward thinks is harmless. None may run it: such a Parse is
+// never forwarded.
+func TestApprovalsCannotBeBypassedByStaleNames(t *testing.T) {
+	e, _, _, _ := startApprovals(t, pgwire.RelayLoop)
+	const del = "DELETE FROM orders WHERE id > 0"
+	for _, tt := range []struct {
+		name    string
+		readies int
+		msgs    []pgproto3.FrontendMessage
+	}{
+		{"close and parse skipped after an error", 3, []pgproto3.FrontendMessage{
+			&pgproto3.Parse{Name: "s1", Query: del}, &pgproto3.Sync{},
+			&pgproto3.Bind{DestinationPortal: "x", PreparedStatement: "nope"}, &pgproto3.Close{ObjectType: 'S', Name: "s1"},
+			&pgproto3.Parse{Name: "s1", Query: "SELECT 1"}, &pgproto3.Sync{},
+			&pgproto3.Bind{PreparedStatement: "s1"}, &pgproto3.Execute{}, &pgproto3.Sync{}}},
+		{"a DEALLOCATE that never ran", 4, []pgproto3.FrontendMessage{
+			&pgproto3.Parse{Name: "s1", Query: del}, &pgproto3.Sync{},
+			&pgproto3.Query{String: "SELECT 1/0; DEALLOCATE s1"},
+			&pgproto3.Parse{Name: "s1", Query: "SELECT 1"}, &pgproto3.Sync{},
+			&pgproto3.Bind{PreparedStatement: "s1"}, &pgproto3.Execute{}, &pgproto3.Sync{}}},
+		{"unnamed statement replaced by a skipped Parse", 3, []pgproto3.FrontendMessage{
+			&pgproto3.Parse{Query: del}, &pgproto3.Sync{},
+			&pgproto3.Bind{DestinationPortal: "x", PreparedStatement: "nope"}, &pgproto3.Parse{Query: "SELECT 1"}, &pgproto3.Sync{},
+			&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{}}},
+		{"SQL EXECUTE of a protocol statement", 2, []pgproto3.FrontendMessage{
+			&pgproto3.Parse{Name: "s2", Query: del}, &pgproto3.Sync{},
+			&pgproto3.Query{String: "EXECUTE s2"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.exchange(t, tt.readies, tt.msgs...)
+			if n := e.count(t, "shop_prod", "SELECT count(*) FROM orders"); n != 200 {
+				t.Fatalf("a statement waiting for approval ran: %d orders left", n)
+			}
+		})
 	}
 }

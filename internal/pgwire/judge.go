@@ -31,7 +31,8 @@ type verdict struct {
 	// each Execute.
 	session bool
 	// approve: policy wants it approved, and approvals are kept; each run
-	// is settled against them (settleApproval) before it is forwarded.
+	// of a Query is settled against them (settleApproval) before it is
+	// forwarded. (A Parse of it is refused: extendedNeedsApproval.)
 	approve bool
 	// approval: the request it waits for or runs under, for its record.
 	approval audit.Approval

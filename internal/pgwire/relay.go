@@ -6,7 +6,6 @@ import (
 	"errors"
 
 	"github.com/dbward/dbward/internal/analyze"
-	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/mask"
 	"github.com/dbward/dbward/internal/policy"
 )
@@ -51,7 +50,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			if quick {
 				return out, stepSlow, nil // (the approvals store is a database)
 			}
-			ss.settleApproval(ctx, &v, text, nil)
+			ss.settleApproval(ctx, &v, text)
 		}
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'P':
@@ -63,6 +62,13 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		v, decided := ss.judge(ctx, text, quick)
 		if !decided {
 			return out, stepSlow, nil
+		}
+		if v.approve {
+			// Not forwarded: the server must never hold a statement that
+			// waits for approval under a name the client controls, since
+			// dbward's view of the names can be made to go stale (a Close
+			// or Parse the server skips after an error).
+			v.refusal = extendedNeedsApproval(v.decision)
 		}
 		ss.flight.forwarded('P', nil)
 		if v.refusal != nil {
@@ -93,18 +99,6 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		} else {
 			delete(ss.portals, portal)
 		}
-		delete(ss.bound, portal)
-		if p := ss.parsed[stmt]; p != nil && p.v.approve {
-			// An approval is of the statement with its parameters.
-			params, ok := bindParams(raw)
-			if !ok {
-				return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Bind message", "")
-			}
-			if ss.bound == nil {
-				ss.bound = map[string][]approval.Param{}
-			}
-			ss.bound[portal] = params
-		}
 		delete(ss.cursors, portal) // (one namespace for portals and cursors)
 		ss.flight.forwardedBind(portal)
 	case 'E':
@@ -132,14 +126,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			return out, stepSlow, nil
 		}
 		if v.approve && v.refusal == nil {
-			if quick {
-				return out, stepSlow, nil
-			}
-			if p := ss.portals[portal]; p != nil {
-				ss.settleApproval(ctx, &v, p.text, ss.bound[portal])
-			} else {
-				v.refusal = refusal(v.decision) // (no text to ask approvers about)
-			}
+			v.refusal = extendedNeedsApproval(v.decision) // (re-judged EXECUTE or FETCH portals)
 		}
 		if v.mask != nil && v.refusal == nil && !ss.flight.portalDescribed(portal) {
 			// The rows will come without their columns: ask for them.
@@ -153,7 +140,6 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			delete(ss.prepared, name)
 		} else if ok && kind == 'P' {
 			delete(ss.portals, name)
-			delete(ss.bound, name)
 			delete(ss.cursors, name)
 			ss.flight.forgetPortal(name)
 		}

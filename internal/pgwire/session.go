@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/dbward/dbward/internal/analyze"
-	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
 	"github.com/dbward/dbward/internal/identity"
@@ -60,9 +59,6 @@ type session struct {
 	// parsed and portals are the extended protocol's prepared statements
 	// and portals, by name: what each Execute runs. Client side only.
 	parsed, portals map[string]*parsedStmt
-	// bound holds the parameters of portals whose statement needs
-	// approval: an approval is of the statement with its parameters.
-	bound map[string][]approval.Param
 	// lastMask is the last statement's masking (maskFor). Client side only.
 	lastMask *maskCtx
 
