@@ -251,6 +251,24 @@ func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool,
 	return r, err
 }
 
+// CheckVote reports the error Vote would give voter's vote on request id
+// now, without voting: for a caller that must record the vote before it
+// counts. Vote checks again, so a race between the two is only ever
+// refused, never let through.
+func (s *Store) CheckVote(ctx context.Context, id string, voter Person, approve bool) error {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := r.eligible(voter, approve); errors.Is(err, ErrAgent) || errors.Is(err, ErrNotPerson) {
+		return err
+	}
+	if r.State != Pending {
+		return ErrNotPending
+	}
+	return r.eligible(voter, approve)
+}
+
 // Withdraw ends pending request id because its client gave up; a request
 // already decided is left as it is.
 func (s *Store) Withdraw(ctx context.Context, id, why string) error {

@@ -403,3 +403,32 @@ func TestStorePending(t *testing.T) {
 		t.Errorf("Pending after expiry: %v", err)
 	}
 }
+
+func TestStoreCheckVote(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+	r := newRequest(c, Quorum{Count: 1})
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		voter   Person
+		approve bool
+		want    error
+	}{{bob, true, nil}, {agent, true, ErrAgent}, {Person{Name: "alice", Kind: "human"}, true, ErrOwner}, {Person{Name: "alice", Kind: "human"}, false, nil}} {
+		if err := s.CheckVote(ctx, r.ID, tt.voter, tt.approve); !errors.Is(err, tt.want) {
+			t.Errorf("CheckVote by %s (approve %v): %v, want %v", tt.voter.Name, tt.approve, err, tt.want)
+		}
+	}
+	if got, _ := s.Get(ctx, r.ID); len(got.Votes) != 0 {
+		t.Fatal("CheckVote voted")
+	}
+	s.Vote(ctx, r.ID, bob, true, "", 0)
+	if err := s.CheckVote(ctx, r.ID, sue, true); !errors.Is(err, ErrNotPending) {
+		t.Errorf("CheckVote after approval: %v", err)
+	}
+	if err := s.CheckVote(ctx, "R-NONE", sue, true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("CheckVote of an unknown id: %v", err)
+	}
+}

@@ -139,7 +139,7 @@ type Change struct {
 type Approval struct {
 	Request string `json:"request,omitempty"` // its id, R-XXXX
 	Vote    string `json:"vote,omitempty"`    // approve | deny
-	State   string `json:"state,omitempty"`   // where the request stands after the event
+	State   string `json:"state,omitempty"`   // where the request stands: for a vote, when it was cast (it is recorded before it counts)
 	Grant   string `json:"grant,omitempty"`   // the window the approver allowed (Go duration); empty: one run
 	Comment string `json:"comment,omitempty"`
 }

@@ -143,27 +143,43 @@ func (a *api) vote(approve bool) func(http.ResponseWriter, *http.Request, identi
 			return
 		}
 		voter := approval.Person{Name: id.Name, Kind: string(id.Kind), Groups: id.Groups, Owner: id.Owner}
-		req, err := a.o.Approvals.Vote(r.Context(), r.PathValue("id"), voter, approve, body.Comment, grant)
+		// Write-ahead, as for statements: the vote is durable in the trail
+		// before it counts, and a vote the trail cannot take never counts.
+		reqID := r.PathValue("id")
+		if err := a.o.Approvals.CheckVote(r.Context(), reqID, voter, approve); err != nil {
+			a.storeError(w, err)
+			return
+		}
+		cur, err := a.o.Approvals.Get(r.Context(), reqID)
 		if err != nil {
 			a.storeError(w, err)
 			return
 		}
-		if err := a.record(req, id, approve, body, grant); err != nil {
-			a.unavailable(w, "recording the vote", err)
+		if err := a.record(cur, id, approve, body, grant, ""); err != nil {
+			a.unavailable(w, "recording the vote in the audit trail (the vote did not count)", err)
+			return
+		}
+		req, err := a.o.Approvals.Vote(r.Context(), reqID, voter, approve, body.Comment, grant)
+		if err != nil {
+			// (Recorded, but refused after all: it lost a race with another
+			// vote or the expiry. The trail says so too.)
+			a.record(cur, id, approve, body, grant, "not counted: "+err.Error())
+			a.storeError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, req)
 	}
 }
 
-// record appends the vote to the audit trail, durably.
-func (a *api) record(req *approval.Request, id identity.Identity, approve bool, body voteBody, grant time.Duration) error {
+// record appends a vote on req, as req stands before the vote, to the audit
+// trail, durably; reason says when the vote did not count after all.
+func (a *api) record(req *approval.Request, id identity.Identity, approve bool, body voteBody, grant time.Duration, reason string) error {
 	if a.o.Audit == nil {
 		return nil
 	}
 	ev := audit.Event{Type: audit.TypeApprovalVote,
 		Identity:  audit.Identity{Name: id.Name, Kind: string(id.Kind), Owner: id.Owner, Fingerprint: id.Fingerprint, Groups: id.Groups},
-		Datastore: req.Datastore, Environment: req.Environment,
+		Datastore: req.Datastore, Environment: req.Environment, Reason: reason,
 		Approval: audit.Approval{Request: req.ID, Vote: "deny", State: string(req.State), Comment: body.Comment}}
 	if approve {
 		ev.Approval.Vote = "approve"

@@ -198,10 +198,10 @@ func TestApproveAndDeny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
+	want := []string{ // (each recorded before it counted: the state it was cast in)
 		"bob approve " + r.ID + " pending  ok",
-		"dora approve " + r.ID + " approved 30m0s checked",
-		"alice deny " + denied.ID + " denied  not now",
+		"dora approve " + r.ID + " pending 30m0s checked",
+		"alice deny " + denied.ID + " pending  not now",
 	}
 	if strings.Join(votes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("vote records:\n%s\nwant\n%s", strings.Join(votes, "\n"), strings.Join(want, "\n"))
@@ -233,5 +233,19 @@ func TestClient(t *testing.T) {
 	down := &Client{BaseURL: "http://127.0.0.1:1", Token: "x"}
 	if _, err := down.List(ctx, approval.Filter{}); err == nil || !strings.Contains(err.Error(), "reaching dbward at http://127.0.0.1:1") {
 		t.Errorf("server down: %v", err)
+	}
+}
+
+// A vote the trail cannot take does not count.
+func TestVoteNeedsTheTrail(t *testing.T) {
+	f := newFixture(t)
+	r := f.request(t, agentP, approval.Quorum{Count: 1})
+	f.trail.Close()
+	var e apiError
+	if code := f.call(t, "POST", "/api/v1/approvals/"+r.ID+"/approve", "dora-token", `{}`, &e); code != 503 || !strings.Contains(e.Error, "the vote did not count") {
+		t.Fatalf("vote with the trail closed: %d %q", code, e.Error)
+	}
+	if got, err := f.store.Get(context.Background(), r.ID); err != nil || got.State != approval.Pending || len(got.Votes) != 0 {
+		t.Fatalf("the unrecorded vote counted: %+v, %v", got, err)
 	}
 }
