@@ -39,6 +39,19 @@ var (
 	del   = Statement{Text: "DELETE FROM orders WHERE id = $1", Params: []Param{{Value: []byte("42")}}, Fingerprint: "a0ead580058af585", Kind: "delete", Command: "DELETE"}
 )
 
+// storeWithRequest opens a store on a clock at noon and creates one pending
+// request (quorum: one approval) in it.
+func storeWithRequest(t *testing.T) (*Store, *clock, *Request) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+	r := newRequest(c, Quorum{Count: 1})
+	if err := s.Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return s, c, r
+}
+
 func newRequest(c *clock, q Quorum) *Request {
 	return &Request{Mode: Defer, Requester: agent, Datastore: "shop", Environment: "prod", Statement: del,
 		Rule: "agent_writes_need_approval", Reason: "agents' writes in prod need a DBA", Quorum: q,
@@ -178,12 +191,7 @@ func TestStoreDenyExpireWithdraw(t *testing.T) {
 
 func TestStoreGrantWindow(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
-	r := newRequest(c, Quorum{Count: 1})
-	if err := s.Create(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	s, c, r := storeWithRequest(t)
 	if got, err := s.Vote(ctx, r.ID, bob, true, "", 10*time.Minute); err != nil || got.State != Approved {
 		t.Fatalf("approve with a window: %v, %v", got, err)
 	}
@@ -406,12 +414,7 @@ func TestStorePending(t *testing.T) {
 
 func TestStoreCheckVote(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
-	r := newRequest(c, Quorum{Count: 1})
-	if err := s.Create(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	s, _, r := storeWithRequest(t)
 	for _, tt := range []struct {
 		voter   Person
 		approve bool
