@@ -251,22 +251,22 @@ func (s *Store) Vote(ctx context.Context, id string, voter Person, approve bool,
 	return r, err
 }
 
-// CheckVote reports the error Vote would give voter's vote on request id
-// now, without voting: for a caller that must record the vote before it
-// counts. Vote checks again, so a race between the two is only ever
-// refused, never let through.
-func (s *Store) CheckVote(ctx context.Context, id string, voter Person, approve bool) error {
+// CheckVote returns request id as it stands, with the error Vote would give
+// voter's vote on it now, without voting: for a caller that must record the
+// vote before it counts. Vote checks again, so a race between the two is
+// only ever refused, never let through.
+func (s *Store) CheckVote(ctx context.Context, id string, voter Person, approve bool) (*Request, error) {
 	r, err := s.Get(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := r.eligible(voter, approve); errors.Is(err, ErrAgent) || errors.Is(err, ErrNotPerson) {
-		return err
+		return r, err
 	}
 	if r.State != Pending {
-		return ErrNotPending
+		return r, ErrNotPending
 	}
-	return r.eligible(voter, approve)
+	return r, r.eligible(voter, approve)
 }
 
 // Withdraw ends pending request id because its client gave up; a request

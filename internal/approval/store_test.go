@@ -420,7 +420,7 @@ func TestStoreCheckVote(t *testing.T) {
 		approve bool
 		want    error
 	}{{bob, true, nil}, {agent, true, ErrAgent}, {Person{Name: "alice", Kind: "human"}, true, ErrOwner}, {Person{Name: "alice", Kind: "human"}, false, nil}} {
-		if err := s.CheckVote(ctx, r.ID, tt.voter, tt.approve); !errors.Is(err, tt.want) {
+		if got, err := s.CheckVote(ctx, r.ID, tt.voter, tt.approve); !errors.Is(err, tt.want) || got.ID != r.ID {
 			t.Errorf("CheckVote by %s (approve %v): %v, want %v", tt.voter.Name, tt.approve, err, tt.want)
 		}
 	}
@@ -428,10 +428,10 @@ func TestStoreCheckVote(t *testing.T) {
 		t.Fatal("CheckVote voted")
 	}
 	s.Vote(ctx, r.ID, bob, true, "", 0)
-	if err := s.CheckVote(ctx, r.ID, sue, true); !errors.Is(err, ErrNotPending) {
+	if _, err := s.CheckVote(ctx, r.ID, sue, true); !errors.Is(err, ErrNotPending) {
 		t.Errorf("CheckVote after approval: %v", err)
 	}
-	if err := s.CheckVote(ctx, "R-NONE", sue, true); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CheckVote(ctx, "R-NONE", sue, true); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CheckVote of an unknown id: %v", err)
 	}
 }

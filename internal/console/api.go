@@ -146,11 +146,7 @@ func (a *api) vote(approve bool) func(http.ResponseWriter, *http.Request, identi
 		// Write-ahead, as for statements: the vote is durable in the trail
 		// before it counts, and a vote the trail cannot take never counts.
 		reqID := r.PathValue("id")
-		if err := a.o.Approvals.CheckVote(r.Context(), reqID, voter, approve); err != nil {
-			a.storeError(w, err)
-			return
-		}
-		cur, err := a.o.Approvals.Get(r.Context(), reqID)
+		cur, err := a.o.Approvals.CheckVote(r.Context(), reqID, voter, approve)
 		if err != nil {
 			a.storeError(w, err)
 			return

@@ -216,7 +216,7 @@ func refusal(d policy.Decision) *pgError {
 			}
 			e.Detail += "."
 		}
-		e.Hint = "dbward cannot hold statements for approval yet, so it was not run; ask someone in dba to run it, or to add a policy exception"
+		e.Hint = "this dbward keeps no approval requests, so it was not run; ask someone in dba to run it, or to add a policy exception"
 	default:
 		if d.Rule == "unparseable" {
 			e.Code = codeSyntaxError
