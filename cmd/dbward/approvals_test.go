@@ -35,17 +35,8 @@ rules["agent_deletes_need_a_dba"] := {
 // waits for a request, a DBA approves it with the CLI over the HTTP API,
 // the agent sends it again and it runs once.
 func TestApprovalsCLI(t *testing.T) {
-	pg := pgtest.Shared(t)
 	ctx := context.Background()
-	if err := pg.CreateRole(ctx, "appr_svc", "appr-pw"); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.CreateDatabase(ctx, "appr"); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.Exec(ctx, "appr", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5); GRANT ALL ON t TO appr_svc"); err != nil {
-		t.Fatal(err)
-	}
+	pg := testDatabase(t, "appr", "appr_svc", "appr-pw", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5); GRANT ALL ON t TO appr_svc")
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "policies"), 0o755)
 	os.WriteFile(filepath.Join(dir, "policies", "approvals.rego"), []byte(approvalsPolicy), 0o644)

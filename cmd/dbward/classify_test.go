@@ -2,38 +2,24 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/dbward/dbward/internal/pgtest"
 )
 
 // dbward classify proposes by content what names do not tell, notes what
 // names already tell, leaves a column of free text that merely mentions an
 // email alone, and never prints a sampled value.
 func TestClassify(t *testing.T) {
-	pg := pgtest.Shared(t)
-	ctx := context.Background()
-	if err := pg.CreateRole(ctx, "classify_svc", "classify-pw"); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.CreateDatabase(ctx, "classify"); err != nil {
-		t.Fatal(err)
-	}
-	err := pg.Exec(ctx, "classify", `
+	pg := testDatabase(t, "classify", "classify_svc", "classify-pw", `
 CREATE TABLE leads (id int, contact text, email text, memo text, ref text, tax_ref text);
 INSERT INTO leads SELECT g, 'lead' || g || '@corp-mail.net', 'x' || g || '@example.com',
   CASE WHEN g % 10 = 0 THEN 'wrote from lead' || g || '@corp-mail.net about pricing' ELSE 'called back, no answer' END,
   'order-' || g, '' FROM generate_series(1, 50) g;
 UPDATE leads SET ref = '4111 1111 1111 1111' WHERE id <= 40;
 GRANT SELECT ON leads TO classify_svc;`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "dbward.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`datastores:

@@ -28,6 +28,24 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Run(m))
 }
 
+// testDatabase makes database db on the shared test PostgreSQL, with role
+// (password pw) for dbward to reach it as, and runs schema in it.
+func testDatabase(t *testing.T, db, role, pw, schema string) *pgtest.Server {
+	t.Helper()
+	pg := pgtest.Shared(t)
+	ctx := context.Background()
+	if err := pg.CreateRole(ctx, role, pw); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.CreateDatabase(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Exec(ctx, db, schema); err != nil {
+		t.Fatal(err)
+	}
+	return pg
+}
+
 // startServe runs this binary as dbward serve --config cfg with env added,
 // its log beside cfg, and returns once it accepts connections on port.
 func startServe(t *testing.T, cfg string, port int, env ...string) *exec.Cmd {
@@ -56,17 +74,8 @@ func startServe(t *testing.T, cfg string, port int, env ...string) *exec.Cmd {
 // database has its statement record, and the trail verifies — as it was
 // left, and after dbward restarts on it.
 func TestCrashLosesNoRecordOfWhatRan(t *testing.T) {
-	pg := pgtest.Shared(t)
 	ctx := context.Background()
-	if err := pg.CreateRole(ctx, "crash_svc", "crash-pw"); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.CreateDatabase(ctx, "crash"); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.Exec(ctx, "crash", "CREATE TABLE t (id int PRIMARY KEY); GRANT ALL ON t TO crash_svc"); err != nil {
-		t.Fatal(err)
-	}
+	pg := testDatabase(t, "crash", "crash_svc", "crash-pw", "CREATE TABLE t (id int PRIMARY KEY); GRANT ALL ON t TO crash_svc")
 	dir := t.TempDir()
 	port, err := pgtest.FreePort()
 	if err != nil {
