@@ -126,4 +126,8 @@ audit: {dir: %q}
 	if _, errOut, code := cli("dora-tok", "deny", id, "--server", server); code != 1 || !strings.Contains(errOut, "no longer pending") {
 		t.Errorf("deny after use: exit %d: %s", code, errOut)
 	}
+	// The API listens on all addresses here: dbward says tokens cross in clear.
+	if log, _ := os.ReadFile(filepath.Join(dir, "dbward.log")); !strings.Contains(string(log), "is not on loopback and speaks plain HTTP") {
+		t.Errorf("no warning about a non-loopback listen.http in the log:\n%s", log)
+	}
 }
