@@ -365,12 +365,23 @@ func (s *Store) Redeem(ctx context.Context, requester, datastore string, stmt St
 	if err != nil {
 		return nil, err
 	}
+	return s.redeem(ctx, ids, requester, datastore, stmt)
+}
+
+// RedeemRequest is Redeem of request id alone: a statement held until id
+// was approved runs under id's grant, not another's.
+func (s *Store) RedeemRequest(ctx context.Context, id, requester, datastore string, stmt Statement) (*Request, error) {
+	return s.redeem(ctx, []string{normID(id)}, requester, datastore, stmt)
+}
+
+func (s *Store) redeem(ctx context.Context, ids []string, requester, datastore string, stmt Statement) (*Request, error) {
 	for _, id := range ids {
 		var got *Request
 		err := s.update(ctx, id, func(x *Request) (bool, error) {
 			// Re-checked inside the transaction: another session may have
 			// used a one-time grant meanwhile.
-			if x.State != Approved || x.Statement.Fingerprint != stmt.Fingerprint || x.Statement.Digest() != stmt.Digest() {
+			if x.State != Approved || x.Requester.Name != requester || x.Datastore != datastore ||
+				x.Statement.Fingerprint != stmt.Fingerprint || x.Statement.Digest() != stmt.Digest() {
 				return false, nil
 			}
 			if s.expire(x) {

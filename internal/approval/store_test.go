@@ -211,6 +211,41 @@ func TestStoreGrantWindow(t *testing.T) {
 	}
 }
 
+func TestStoreRedeemRequest(t *testing.T) {
+	ctx := context.Background()
+	s, c, r := storeWithRequest(t)
+	other := newRequest(c, Quorum{Count: 1})
+	if err := s.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{r.ID, other.ID} {
+		if _, err := s.Vote(ctx, id, bob, true, "", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the named request's grant is used, and only by its requester,
+	// for its statement, on its datastore.
+	changed := del
+	changed.Params = []Param{{Value: []byte("43")}}
+	for _, bad := range []struct {
+		who, ds string
+		st      Statement
+	}{{bob.Name, "shop", del}, {agent.Name, "crm", del}, {agent.Name, "shop", changed}} {
+		if _, err := s.RedeemRequest(ctx, strings.ToLower(other.ID), bad.who, bad.ds, bad.st); !errors.Is(err, ErrNoGrant) {
+			t.Errorf("redeem by %s on %s of %v: %v", bad.who, bad.ds, bad.st.Params, err)
+		}
+	}
+	if got, err := s.RedeemRequest(ctx, strings.ToLower(other.ID), agent.Name, "shop", del); err != nil || got.ID != other.ID || got.State != Used {
+		t.Fatalf("redeem the named request: %+v, %v", got, err)
+	}
+	if got, _ := s.Get(ctx, r.ID); got.State != Approved {
+		t.Errorf("redeeming %s used %s too: %s", other.ID, r.ID, got.State)
+	}
+	if _, err := s.RedeemRequest(ctx, other.ID, agent.Name, "shop", del); !errors.Is(err, ErrNoGrant) {
+		t.Errorf("a one-time grant redeemed twice: %v", err)
+	}
+}
+
 func TestStoreOneTimeGrantRaces(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), nil)

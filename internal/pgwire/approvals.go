@@ -10,19 +10,26 @@ import (
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
+	"github.com/dbward/dbward/internal/identity"
 	"github.com/dbward/dbward/internal/policy"
 )
 
-// defaultApprovalExpiry is how long a request waits for its approvers when
-// the policy does not say (decision.approvals.expires).
-const defaultApprovalExpiry = 24 * time.Hour
+// How long a request waits for its approvers when the policy does not say
+// (decision.approvals.expires): a held statement keeps its client (and
+// any transaction it is in) waiting, a deferred one does not.
+const (
+	defaultDeferExpiry = 24 * time.Hour
+	defaultWaitExpiry  = time.Hour
+)
 
-// settleApproval decides a query string policy wants approved, in defer
-// mode: an approval of exactly this text by this identity on this
-// datastore lets it run, as a one-time grant or within the grant's window;
-// otherwise the client gets the id of the request that asks for one, the
-// same pending request each time it sends the string again. When the
-// approvals cannot be read or written, it is refused.
+// settleApproval decides a query string policy wants approved. An
+// approval of exactly this text by this identity on this datastore lets it
+// run, as a one-time grant or within the grant's window. Otherwise a
+// request asks for one, and what the client gets depends on the mode: in
+// wait mode the statement is held until the request is decided (holdFor);
+// in defer mode it is refused at once with the request's id, the same
+// pending request each time the string is sent again. When the approvals
+// cannot be read or written, it is refused.
 func (ss *session) settleApproval(ctx context.Context, v *verdict, text string) {
 	store := ss.srv.opts.Approvals
 	st := approval.Statement{Text: text, Fingerprint: fingerprints(v.stmts)}
@@ -31,37 +38,128 @@ func (ss *session) settleApproval(ctx context.Context, v *verdict, text string) 
 	}
 	r, err := store.Redeem(ctx, ss.id.Name, ss.ds.Name, st)
 	if err == nil {
-		v.decision.Action = policy.Allow
-		v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, approvers(r))
-		v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
-		ss.srv.log.Info("approved statement runs", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "uses", r.Uses)
+		ss.runApproved(v, r)
 		return
 	}
+	mode := ss.approvalMode(v.decision)
 	if errors.Is(err, approval.ErrNoGrant) {
-		r, err = store.Pending(ctx, ss.id.Name, ss.ds.Name, st)
+		err = approval.ErrNotFound
+		if mode == approval.Defer {
+			r, err = store.Pending(ctx, ss.id.Name, ss.ds.Name, st)
+		}
 		if errors.Is(err, approval.ErrNotFound) {
-			r = ss.newRequest(v, st)
+			// (A held statement has a request of its own: its client
+			// withdraws it by going away.)
+			r = ss.newRequest(v, st, mode)
 			err = store.Create(ctx, r)
 		}
 	}
 	if err != nil {
-		ss.srv.log.Error("approvals unavailable; statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
-		v.decision.Reason += " (approvals unavailable)"
-		v.refusal = &pgError{Severity: "ERROR", Code: codeInternalError,
-			Message: "dbward: cannot check approvals: the approvals store is unavailable",
-			Hint:    "the statement was not run; try again, and tell the operator if it persists"}
+		ss.approvalsUnavailable(v, err)
+		return
+	}
+	v.decision.Reason += " (request " + r.ID + ")"
+	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
+	if mode == approval.Wait {
+		ss.holdFor(ctx, v, r, st)
 		return
 	}
 	ss.srv.log.Info("statement waits for approval", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "rule", v.decision.Rule)
-	v.decision.Reason += " (request " + r.ID + ")"
-	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
 	v.refusal = approvalRequired(r)
 }
 
+// holdFor holds the statement until request r is decided: the client is
+// told at once with a notice, and then the statement runs (approved) or is
+// refused (denied, expired), or the request is withdrawn (the client
+// cancels, disconnects, or the session ends).
+func (ss *session) holdFor(ctx context.Context, v *verdict, r *approval.Request, st approval.Statement) {
+	store := ss.srv.opts.Approvals
+	ss.srv.log.Info("statement held for approval", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "rule", v.decision.Rule)
+	ss.tellClient(heldNotice(r).appendNotice(nil))
+	held, release := ss.hold(ctx)
+	got, err := store.Wait(held, r.ID)
+	release()
+	if err != nil && held.Err() != nil {
+		why := context.Cause(held)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if werr := store.Withdraw(wctx, r.ID, why.Error()); werr != nil {
+			ss.srv.log.Error("cannot withdraw an approval request", "request", r.ID, "err", werr)
+		}
+		got, err = store.Get(wctx, r.ID) // (it may have been decided meanwhile)
+		if err == nil && got.State == approval.Withdrawn {
+			ss.srv.log.Info("held statement withdrawn", "identity", ss.id.Name, "request", r.ID, "why", why)
+			v.approval.State = string(approval.Withdrawn)
+			v.decision.Reason += ": " + why.Error()
+			v.refusal = withdrawnError(r.ID, why)
+			return
+		}
+	}
+	if err != nil {
+		ss.approvalsUnavailable(v, err)
+		return
+	}
+	v.approval.State = string(got.State)
+	if got.State == approval.Approved {
+		run, err := store.RedeemRequest(ctx, got.ID, ss.id.Name, ss.ds.Name, st)
+		switch {
+		case err == nil:
+			ss.runApproved(v, run)
+			return
+		case !errors.Is(err, approval.ErrNoGrant):
+			ss.approvalsUnavailable(v, err)
+			return
+		}
+		got, err = store.Get(ctx, r.ID)
+		if err != nil {
+			ss.approvalsUnavailable(v, err)
+			return
+		}
+	}
+	ss.srv.log.Info("held statement refused", "identity", ss.id.Name, "request", r.ID, "state", got.State)
+	v.approval.State = string(got.State)
+	v.decision.Reason += ": " + string(got.State)
+	v.refusal = notApproved(got)
+}
+
+// runApproved lets v run under request r's grant.
+func (ss *session) runApproved(v *verdict, r *approval.Request) {
+	v.decision.Action = policy.Allow
+	v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, approvers(r))
+	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
+	v.refusal = nil
+	ss.srv.log.Info("approved statement runs", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "uses", r.Uses)
+}
+
+// approvalsUnavailable refuses v: its approvals could not be read or
+// written.
+func (ss *session) approvalsUnavailable(v *verdict, err error) {
+	ss.srv.log.Error("approvals unavailable; statement refused", "identity", ss.id.Name, "datastore", ss.ds.Name, "err", err)
+	v.decision.Reason += " (approvals unavailable)"
+	v.refusal = &pgError{Severity: "ERROR", Code: codeInternalError,
+		Message: "dbward: cannot check approvals: the approvals store is unavailable",
+		Hint:    "the statement was not run; try again, and tell the operator if it persists"}
+}
+
+// approvalMode is how this session's client waits for a decision: as the
+// policy says, or held for people and deferred for agents and services.
+func (ss *session) approvalMode(d policy.Decision) approval.Mode {
+	if a := d.Approvals; a != nil && a.Mode != "" {
+		return approval.Mode(a.Mode)
+	}
+	if ss.id.Kind == identity.Human {
+		return approval.Wait
+	}
+	return approval.Defer
+}
+
 // newRequest is the request for st that v's decision asks for.
-func (ss *session) newRequest(v *verdict, st approval.Statement) *approval.Request {
+func (ss *session) newRequest(v *verdict, st approval.Statement, mode approval.Mode) *approval.Request {
 	d := v.decision
-	q, expires := approval.Quorum{Count: 1}, defaultApprovalExpiry
+	q, expires := approval.Quorum{Count: 1}, defaultDeferExpiry
+	if mode == approval.Wait {
+		expires = defaultWaitExpiry
+	}
 	if a := d.Approvals; a != nil {
 		q = approval.Quorum{Count: a.Count, DistinctGroups: a.DistinctGroups, OwnerCounts: a.OwnerCounts,
 			RequiredGroups: append([]string(nil), a.RequiredGroups...)}
@@ -70,7 +168,7 @@ func (ss *session) newRequest(v *verdict, st approval.Statement) *approval.Reque
 		}
 	}
 	return &approval.Request{
-		Mode: approval.Defer,
+		Mode: mode,
 		Requester: approval.Person{Name: ss.id.Name, Kind: string(ss.id.Kind), Owner: ss.id.Owner,
 			Groups: append([]string(nil), ss.id.Groups...)},
 		Datastore: ss.ds.Name, Environment: ss.ds.Environment,
@@ -94,6 +192,64 @@ func approvalRequired(r *approval.Request) *pgError {
 		Message: fmt.Sprintf("dbward: approval required by %s: %s — request %s needs %s", rule, reason, r.ID, r.Quorum.Describe()),
 		Detail:  fmt.Sprintf("Request %s waits for a decision until %s.", r.ID, r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
 		Hint:    fmt.Sprintf("the statement was not run; approve with: dbward approvals approve %s — then send the same statement again to run it", r.ID)}
+}
+
+// heldNotice is what a client is told when its statement is held for
+// request r.
+func heldNotice(r *approval.Request) *pgError {
+	return &pgError{Severity: "NOTICE", Code: "00000",
+		Message: fmt.Sprintf("dbward: approval required — request %s needs %s; approve with: dbward approvals approve %s", r.ID, r.Quorum.Describe(), r.ID),
+		Detail: fmt.Sprintf("%s: %s. The statement is held until the request is decided, or until %s; cancelling it withdraws the request.",
+			orDefault(r.Rule, "policy"), orDefault(r.Reason, "the statement needs approval"), r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))}
+}
+
+// notApproved is what a client gets for a statement held for request r,
+// decided otherwise than approved.
+func notApproved(r *approval.Request) *pgError {
+	e := &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege, Hint: "the statement was not run"}
+	switch r.State {
+	case approval.Denied:
+		var by, why string
+		for _, v := range r.Votes {
+			if !v.Approve {
+				by, why = v.By.Name, v.Comment
+			}
+		}
+		e.Message = fmt.Sprintf("dbward: denied by %s: request %s", by, r.ID)
+		if why != "" {
+			e.Message += ": " + why
+		}
+	case approval.Expired:
+		e.Message = fmt.Sprintf("dbward: approval request %s expired: %s", r.ID, r.Outcome)
+		e.Hint = "the statement was not run; send it again to ask again"
+	default: // (used by another session, withdrawn)
+		e.Message = fmt.Sprintf("dbward: approval request %s is %s", r.ID, r.State)
+		if r.Outcome != "" {
+			e.Message += ": " + r.Outcome
+		}
+	}
+	return e
+}
+
+// withdrawnError is what a client gets for a statement whose request was
+// withdrawn because of why.
+func withdrawnError(id string, why error) *pgError {
+	if errors.Is(why, errHoldCancelled) {
+		// As PostgreSQL words a cancelled statement.
+		return &pgError{Severity: "ERROR", Code: codeQueryCanceled,
+			Message: "canceling statement due to user request",
+			Detail:  fmt.Sprintf("dbward withdrew approval request %s; the statement was not run.", id)}
+	}
+	return &pgError{Severity: "ERROR", Code: codeQueryCanceled,
+		Message: fmt.Sprintf("dbward: approval request %s withdrawn: %v", id, why),
+		Hint:    "the statement was not run"}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // approvers names who approved r.

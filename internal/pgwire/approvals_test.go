@@ -34,6 +34,20 @@ rules["agent_deletes_need_a_dba"] := {
 	input.datastore.environment == "prod"
 	input.statement.kind == "delete"
 }
+
+# People's updates of orders in prod are held (wait mode, the default for
+# people) until a DBA approves; of customers, for two seconds at most.
+rules["people_updates_need_a_dba"] := {
+	"action": "approve",
+	"reason": "updates in prod need a DBA",
+	"approvals": {"count": 1, "required_groups": ["dba"], "expires": expires},
+} if {
+	input.identity.kind == "human"
+	input.datastore.environment == "prod"
+	input.statement.kind == "update"
+	some t in input.statement.tables
+	expires := {"orders": "1h", "customers": "2s"}[t.name]
+}
 `
 
 var requestID = regexp.MustCompile(`request (R-[0-9A-Z]{4}) needs`)

@@ -16,6 +16,7 @@ const (
 	codeProtocolViolation     = "08P01" // malformed or oversized messages
 	codeFeatureNotSupported   = "0A000" // replication connections, …
 	codeAdminShutdown         = "57P01" // dbward is shutting down
+	codeQueryCanceled         = "57014" // a statement held for approval was cancelled
 	codeInternalError         = "XX000" // policy evaluation failed (fail closed)
 )
 
@@ -30,12 +31,21 @@ type pgError struct {
 }
 
 // appendTo appends the ErrorResponse message to dst.
-func (e *pgError) appendTo(dst []byte) []byte {
+func (e *pgError) appendTo(dst []byte) []byte { return e.encode(dst, false) }
+
+// appendNotice appends e as a NoticeResponse (severity NOTICE) to dst.
+func (e *pgError) appendNotice(dst []byte) []byte { return e.encode(dst, true) }
+
+func (e *pgError) encode(dst []byte, notice bool) []byte {
 	msg := pgproto3.ErrorResponse{
 		Severity: e.Severity, SeverityUnlocalized: e.Severity,
 		Code: e.Code, Message: e.Message, Detail: e.Detail, Hint: e.Hint,
 	}
-	out, err := msg.Encode(dst)
+	var m pgproto3.BackendMessage = &msg
+	if notice {
+		m = (*pgproto3.NoticeResponse)(&msg)
+	}
+	out, err := m.Encode(dst)
 	if err != nil {
 		panic("BUG: encoding an ErrorResponse: " + err.Error())
 	}

@@ -15,8 +15,8 @@ func (e *env) psql(t *testing.T, who, datastore string, args ...string) (stdout,
 	return e.psqlIn(t, who, datastore, "", args...)
 }
 
-// psqlIn is psql with stdin.
-func (e *env) psqlIn(t *testing.T, who, datastore, stdin string, args ...string) (stdout, stderr string, code int) {
+// psqlBin is psql's path; without one, the test skips (fails where CI=true).
+func psqlBin(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("psql")
 	if err != nil {
@@ -25,6 +25,13 @@ func (e *env) psqlIn(t *testing.T, who, datastore, stdin string, args ...string)
 		}
 		t.Skip("psql is not installed")
 	}
+	return bin
+}
+
+// psqlIn is psql with stdin.
+func (e *env) psqlIn(t *testing.T, who, datastore, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	bin := psqlBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	url := strings.Replace(e.url(who, "", datastore), ":@", "@", 1)
@@ -33,7 +40,7 @@ func (e *env) psqlIn(t *testing.T, who, datastore, stdin string, args ...string)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Stdin = strings.NewReader(stdin)
-	err = cmd.Run()
+	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {

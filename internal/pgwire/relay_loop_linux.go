@@ -59,6 +59,7 @@ func (ss *session) runOnLoop(ctx context.Context) bool {
 	ss.cr.r, ss.ur.r = r.cfd, r.ufd
 	onLoop := func(why *pgError) bool { return l.post(func() { r.end(why) }) }
 	ss.onLoop.Store(&onLoop)
+	ss.hooks.Store(&relayHooks{tell: r.tell, closed: r.clientClosed})
 	if !l.post(r.start) {
 		syscall.Close(int(r.cfd))
 		syscall.Close(int(r.ufd))
@@ -210,6 +211,30 @@ func (r *loopRelay) judgeElsewhere(typ byte, raw []byte) {
 			r.rewatch()
 		})
 	}()
+}
+
+// tell writes messages to the client out of turn (relayHooks).
+func (r *loopRelay) tell(b []byte) bool {
+	b = append([]byte(nil), b...)
+	return r.l.post(func() {
+		if r.ended {
+			return
+		}
+		r.toClient = append(r.toClient, b...)
+		r.flush(sideClient)
+		r.rewatch()
+	})
+}
+
+// clientClosed reports whether the client has closed its side
+// (relayHooks); the loop's socket is looked at on the loop, where it is
+// known to be open.
+func (r *loopRelay) clientClosed() bool {
+	ch := make(chan bool, 1)
+	if !r.l.post(func() { ch <- r.ended || peerClosed(int(r.cfd)) }) {
+		return true
+	}
+	return <-ch
 }
 
 // fromServer relays what the upstream sent, as fromClient does the other

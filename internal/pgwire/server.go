@@ -206,7 +206,7 @@ func (s *Server) unregister(ss *session) {
 }
 
 // cancel handles a CancelRequest: if pid and key name a live session, its
-// upstream query is cancelled. As in PostgreSQL, nothing is answered either way.
+// statement held for approval, or else its upstream query, is cancelled. As in PostgreSQL, nothing is answered either way.
 func (s *Server) cancel(ctx context.Context, pid uint32, key []byte) {
 	s.mu.Lock()
 	ss := s.sessions[pid]
@@ -214,6 +214,9 @@ func (s *Server) cancel(ctx context.Context, pid uint32, key []byte) {
 	if ss == nil || subtle.ConstantTimeCompare(ss.secret, key) != 1 {
 		s.log.Info("cancel request for no session", "pid", pid)
 		return
+	}
+	if ss.cancelHeld(errHoldCancelled) {
+		return // the upstream has nothing running
 	}
 	if err := ss.up.Cancel(ctx); err != nil {
 		s.log.Warn("cancel failed", "session", ss.pid, "err", err)

@@ -72,6 +72,12 @@ type session struct {
 	// onLoop ends the session when it is relayed on the event loop; it
 	// reports false if the loop has stopped.
 	onLoop atomic.Pointer[func(*pgError) bool]
+	// hooks: what a held statement needs of the event loop's relay; nil
+	// for the goroutine relay.
+	hooks atomic.Pointer[relayHooks]
+	// held ends the wait of the statement held for approval, if any.
+	held  atomic.Pointer[context.CancelCauseFunc]
+	ended atomic.Bool // close has run
 }
 
 // run relays until the session ends.
@@ -147,6 +153,8 @@ func (ss *session) terminate(why *pgError) {
 func (ss *session) silence() { ss.endOnce.Do(func() {}) }
 
 func (ss *session) close() {
+	ss.ended.Store(true)
+	ss.cancelHeld(errSessionEnded)
 	ss.client.Close()
 	ss.up.Close()
 }
