@@ -115,11 +115,16 @@ func (p *proxy) serve(ctx context.Context) error {
 			p.log.Error("the HTTP API stopped", "err", err)
 		}
 	}()
+	ectx, stopExpiry := context.WithCancel(sctx)
+	expiryDone := make(chan struct{})
+	go func() { defer close(expiryDone); p.expireRequests(ectx) }()
 	err := p.srv.Serve(ctx, p.ln)
 	sctxShut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	p.api.Shutdown(sctxShut)
 	cancel()
 	<-apiDone
+	stopExpiry()
+	<-expiryDone
 	p.approvals.Close()
 	if p.trail == nil {
 		return err
@@ -128,6 +133,27 @@ func (p *proxy) serve(ctx context.Context) error {
 		err = fmt.Errorf("closing the audit trail: %w", cerr)
 	}
 	return err
+}
+
+// expireEvery is how often requests past their time are expired (and so
+// recorded as expired) when nobody looks at them.
+const expireEvery = 10 * time.Second
+
+// expireRequests expires approval requests and grants as their time
+// passes, until ctx ends.
+func (p *proxy) expireRequests(ctx context.Context) {
+	tick := time.NewTicker(expireEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := p.approvals.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+				p.log.Error("cannot expire approval requests", "err", err)
+			}
+		}
+	}
 }
 
 // newProxy builds everything a proxy needs from a validated config (read
@@ -183,6 +209,9 @@ func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, tra
 	approvals, err := approval.Open(ctx, filepath.Join(filepath.Dir(filepath.Clean(cfg.Audit.Dir)), "approvals.sqlite"))
 	if err != nil {
 		return nil, fmt.Errorf("opening the approvals store: %w", err)
+	}
+	if trail != nil {
+		approvals.OnChange(console.RecordRequests(trail, log))
 	}
 	srv, err := pgwire.New(pgwire.Options{
 		Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: log, Audit: trail,

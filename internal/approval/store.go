@@ -27,8 +27,29 @@ type Store struct {
 	// writer committed fails rather than waits.
 	wmu sync.Mutex
 
-	mu      sync.Mutex
-	waiters map[string][]chan struct{} // request id -> sessions waiting on it
+	mu       sync.Mutex
+	waiters  map[string][]chan struct{} // request id -> sessions waiting on it
+	onChange func(Request)
+}
+
+// OnChange has fn called with each request whose state changes — created,
+// approved, denied, expired, withdrawn, used — once the change is stored,
+// as it then stands. (The audit trail records them.) fn runs on the
+// goroutine that made the change and must not block for long.
+func (s *Store) OnChange(fn func(Request)) {
+	s.mu.Lock()
+	s.onChange = fn
+	s.mu.Unlock()
+}
+
+// changed tells the OnChange function of r.
+func (s *Store) changed(r *Request) {
+	s.mu.Lock()
+	fn := s.onChange
+	s.mu.Unlock()
+	if fn != nil {
+		fn(*r)
+	}
 }
 
 // Open opens (creating if needed) the approvals database at path.
@@ -82,6 +103,7 @@ func (s *Store) Create(ctx context.Context, r *Request) error {
 		r.ID = newID()
 		err := s.insert(ctx, r)
 		if err == nil {
+			s.changed(r)
 			return nil
 		}
 		if !strings.Contains(err.Error(), "UNIQUE") {
@@ -482,37 +504,49 @@ func (s *Store) ids(ctx context.Context, query string, args ...any) ([]string, e
 // says it changed, all in one transaction. fn's error is returned after a
 // write fn asked for.
 func (s *Store) update(ctx context.Context, id string, fn func(*Request) (bool, error)) error {
+	r, was, err := s.updateTx(ctx, id, fn)
+	if r != nil && r.State != was {
+		s.changed(r)
+	}
+	return err
+}
+
+// updateTx is update, but for telling OnChange: it returns the request as
+// written, if it was, and its state before.
+func (s *Store) updateTx(ctx context.Context, id string, fn func(*Request) (bool, error)) (written *Request, was State, _ error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	defer tx.Rollback()
 	var doc []byte
 	err = tx.QueryRowContext(ctx, `SELECT doc FROM approval_requests WHERE id = ?`, normID(id)).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, "", fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	r := new(Request)
 	if err := json.Unmarshal(doc, r); err != nil {
-		return fmt.Errorf("approval request %s in the database: %w", id, err)
+		return nil, "", fmt.Errorf("approval request %s in the database: %w", id, err)
 	}
+	was = r.State
 	changed, ferr := fn(r)
-	if changed {
-		if doc, err = json.Marshal(r); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE approval_requests SET state = ?, expires_at = ?, doc = ? WHERE id = ?`,
-			r.State, deadline(r).UnixNano(), doc, r.ID); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
+	if !changed {
+		return nil, was, ferr
 	}
-	return ferr
+	if doc, err = json.Marshal(r); err != nil {
+		return nil, was, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE approval_requests SET state = ?, expires_at = ?, doc = ? WHERE id = ?`,
+		r.State, deadline(r).UnixNano(), doc, r.ID); err != nil {
+		return nil, was, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, was, err
+	}
+	return r, was, ferr
 }

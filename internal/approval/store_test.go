@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -468,5 +469,54 @@ func TestStoreCheckVote(t *testing.T) {
 	}
 	if _, err := s.CheckVote(ctx, "R-NONE", sue, true); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CheckVote of an unknown id: %v", err)
+	}
+}
+
+func TestStoreOnChange(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, filepath.Join(t.TempDir(), "a.sqlite"), c)
+	var got []string
+	s.OnChange(func(r Request) { got = append(got, r.ID+" "+string(r.State)) })
+	create := func() string {
+		r := newRequest(c, Quorum{Count: 2})
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	used, denied, expired, withdrawn, windowed := create(), create(), create(), create(), create()
+	must := func(_ *Request, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A vote short of the quorum, and a run in a grant's window, change
+	// no state: they are not reported.
+	must(s.Vote(ctx, used, bob, true, "", 0))
+	must(s.Vote(ctx, used, sue, true, "", 0))
+	must(s.Redeem(ctx, agent.Name, "shop", del))
+	must(s.Vote(ctx, denied, bob, false, "no", 0))
+	if err := s.Withdraw(ctx, withdrawn, "the client disconnected"); err != nil {
+		t.Fatal(err)
+	}
+	must(s.Vote(ctx, windowed, bob, true, "", time.Hour))
+	must(s.Vote(ctx, windowed, sue, true, "", time.Hour))
+	must(s.Redeem(ctx, agent.Name, "shop", del))
+	must(s.Redeem(ctx, agent.Name, "shop", del))
+	c.add(2 * time.Hour)
+	if ids, err := s.ExpireDue(ctx); err != nil || len(ids) != 2 {
+		t.Fatalf("expire: %v, %v", ids, err)
+	}
+	want := []string{used + " pending", denied + " pending", expired + " pending", withdrawn + " pending", windowed + " pending",
+		used + " approved", used + " used", denied + " denied", withdrawn + " withdrawn", windowed + " approved",
+		expired + " expired", windowed + " expired"}
+	if len(got) == len(want) { // (ExpireDue's order is the ids')
+		slices.Sort(got[10:])
+		slices.Sort(want[10:])
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes reported:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -18,7 +18,8 @@ const (
 	TypeTrailStart   Type = "trail.start"       // written by Open: the trail (re)started; Reason says what recovery did
 	TypeTrailStop    Type = "trail.stop"        // written by Close
 
-	TypeApprovalVote Type = "approval.vote" // a person voted on a request: Identity is the voter, Approval says how and where it stands
+	TypeApprovalRequest Type = "approval.request" // an approval request was created or changed state (approved, denied, expired, withdrawn, used): Identity is the requester
+	TypeApprovalVote    Type = "approval.vote"    // a person voted on a request: Identity is the voter, Approval says how and where it stands
 )
 
 // Event is one audit record. A single struct covers every Type; fields that
@@ -58,7 +59,7 @@ type Event struct {
 	Intent    map[string]string `json:"intent,omitempty"`   // TypeStatement: sqlcommenter pairs, as declared by the client
 	Outcome   Outcome           `json:"outcome,omitzero"`   // TypeOutcome; TypeStatement when folded
 	Change    Change            `json:"change,omitzero"`    // TypePolicyReload, TypeConfigChange
-	Approval  Approval          `json:"approval,omitzero"`  // TypeApprovalVote; TypeStatement: the request it waited for or ran under
+	Approval  Approval          `json:"approval,omitzero"`  // TypeApprovalRequest, TypeApprovalVote; TypeStatement: the request it waited for or ran under
 
 	// Reason is free text for people: why a login failed, how a session
 	// ended, what recovery did. Never a secret.
@@ -140,7 +141,7 @@ type Approval struct {
 	Request string `json:"request,omitempty"` // its id, R-XXXX
 	Vote    string `json:"vote,omitempty"`    // approve | deny
 	State   string `json:"state,omitempty"`   // where the request stands: for a vote, when it was cast (it is recorded before it counts)
-	Grant   string `json:"grant,omitempty"`   // the window the approver allowed (Go duration); empty: one run
+	Grant   string `json:"grant,omitempty"`   // the window the approver allowed, or a request was granted (Go duration); empty: one run
 	Comment string `json:"comment,omitempty"`
 }
 

@@ -49,6 +49,10 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"flags", Event{Statement: Statement{FullText: true, TextTruncated: true}, Delayed: true}},
 		{"approval vote", Event{Type: TypeApprovalVote, Identity: Identity{Name: "dora", Kind: "human"}, Datastore: "shop",
 			Approval: Approval{Request: "R-7Q2K", Vote: "approve", State: "approved", Grant: "1h0m0s", Comment: "checked <it>"}, Reason: "x"}},
+		{"approval request", Event{Type: TypeApprovalRequest, Session: "s1", Identity: Identity{Name: "claude@alice", Kind: "agent", Owner: "alice"},
+			Datastore: "shop", Environment: "prod", Statement: Statement{Fingerprint: "a0ead580058af585", Kind: "delete", Command: "DELETE"},
+			Decision: Decision{Action: "approve", Rule: "r", Reason: "agents' deletes"},
+			Approval: Approval{Request: "R-7Q2K", State: "approved", Grant: "30m0s"}, Reason: "approved by dora"}},
 		{"statement waiting for approval", Event{Type: TypeStatement, Approval: Approval{Request: "R-7Q2K", State: "pending"}}},
 		{"decision", Event{Decision: Decision{Action: "deny", Rule: "no_unbounded_write", Reason: "DELETE without WHERE"}}},
 	} {

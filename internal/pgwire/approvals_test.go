@@ -20,6 +20,7 @@ import (
 	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/config"
+	"github.com/dbward/dbward/internal/console"
 	"github.com/dbward/dbward/internal/pgwire"
 )
 
@@ -95,6 +96,7 @@ func startApprovals(t *testing.T, relay pgwire.Relay) (e *env, store *approval.S
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { trail.Close() })
+	store.OnChange(console.RecordRequests(trail, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	e = startProxyWith(t, pgwire.Options{Approvals: store, Relay: relay, Audit: trail}, func(c *config.Config) { c.Policy.Paths = []string{dir} })
 	resetDB(t, e.pg, "shop_prod")
 	return e, store, trail, auditDir

@@ -262,8 +262,22 @@ func testApprovalsWaitMode(t *testing.T, relay pgwire.Relay) {
 	// The trail has each held statement's record, with how it ended.
 	e.stop()
 	trail.Close()
+	// Each request's life is recorded too, from its creation.
 	want := map[string]string{id: "allow used", denied: "approve denied", expired: "approve expired", cancelled: "approve withdrawn", gone: "approve withdrawn"}
-	for _, ev := range records(t, auditDir) {
+	lives := map[string]string{id: "pending approved used", denied: "pending denied", expired: "pending expired",
+		cancelled: "pending withdrawn", gone: "pending withdrawn"}
+	evs := records(t, auditDir)
+	for _, ev := range evs {
+		if ev.Type == audit.TypeApprovalRequest && ev.Identity.Name == bob && ev.Session != "" && ev.Datastore == "shop" && ev.Statement.Text == "" {
+			lives[ev.Approval.Request] = strings.TrimPrefix(strings.TrimPrefix(lives[ev.Approval.Request], ev.Approval.State), " ")
+		}
+	}
+	for id, rest := range lives {
+		if rest != "" {
+			t.Errorf("request %s: no approval.request records of %q", id, rest)
+		}
+	}
+	for _, ev := range evs {
 		if ev.Type != audit.TypeStatement || ev.Approval.Request == "" {
 			continue
 		}

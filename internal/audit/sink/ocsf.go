@@ -85,10 +85,6 @@ func OCSF(seq uint64, event []byte) ([]byte, error) {
 	case audit.TypeSessionEnd:
 		class, activity = 3002, 2 // logoff
 	}
-	if ev.Approval != (audit.Approval{}) {
-		// (OCSF has no class for approvals: kept whole for the SIEM.)
-		o["unmapped"] = map[string]any{"approval": ev.Approval}
-	}
 	o["class_uid"], o["activity_id"] = class, activity
 	o["category_uid"] = class / 1000
 	o["type_uid"] = class*100 + activity

@@ -55,3 +55,38 @@ func TestOCSFStatementsAndOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// Approval events have no OCSF class: they are Base Events, with the
+// dbward record whole under "unmapped".
+func TestOCSFApprovalEvents(t *testing.T) {
+	for _, ev := range []audit.Event{
+		{Type: audit.TypeApprovalRequest, ID: "e1", Identity: audit.Identity{Name: "claude@alice", Kind: "agent", Owner: "alice"},
+			Datastore: "shop", Approval: audit.Approval{Request: "R-7Q2K", State: "approved", Grant: "1h0m0s"}, Reason: "approved by dora"},
+		{Type: audit.TypeApprovalVote, ID: "e2", Identity: audit.Identity{Name: "dora", Kind: "human"},
+			Datastore: "shop", Approval: audit.Approval{Request: "R-7Q2K", Vote: "approve", State: "pending"}},
+	} {
+		js, err := json.Marshal(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := sink.OCSF(3, js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Class    int         `json:"class_uid"`
+			Message  string      `json:"message"`
+			Unmapped audit.Event `json:"unmapped"`
+			Actor    struct {
+				User struct{ Name string } `json:"user"`
+			} `json:"actor"`
+		}
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Class != 0 || m.Actor.User.Name != ev.Identity.Name || m.Unmapped.ID != ev.ID || m.Unmapped.Approval != ev.Approval ||
+			m.Unmapped.Datastore != "shop" || m.Message != string(ev.Type)+" "+ev.Reason {
+			t.Errorf("%s as OCSF: %s", ev.Type, out)
+		}
+	}
+}
