@@ -129,16 +129,18 @@ rules["agents_no_secrets"] := {
 	t.name == "api_keys"
 }
 
-# An agent's updates in prod wait for a DBA's approval. alice is the demo's
-# only DBA and owns the agent, so here its owner may approve (owner_counts).
-rules["agent_updates_need_a_dba"] := {
+# The built-in agent_writes_need_approval holds an AI agent's writes in prod
+# until a DBA approves them. alice is the demo's only DBA and owns the agent,
+# so this rule of the same name replaces it and lets an agent's owner
+# approve (owner_counts).
+rules["agent_writes_need_approval"] := {
 	"action": "approve",
-	"reason": "an agent's updates in prod need a DBA",
-	"approvals": {"required_groups": ["dba"], "owner_counts": true},
+	"reason": "an AI agent's writes in prod need a DBA's approval",
+	"approvals": {"required_groups": ["dba"], "owner_counts": true, "mode": "defer"},
 } if {
 	input.identity.kind == "agent"
 	input.datastore.environment == "prod"
-	input.statement.kind == "update"
+	input.statement.kind in {"insert", "update", "delete", "merge"}
 }
 `
 

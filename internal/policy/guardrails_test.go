@@ -30,7 +30,10 @@ func TestGuardrails(t *testing.T) {
 	}{
 		{"select", bob, stmt(analyze.KindSelect, []string{"SELECT"}), "", ""},
 		{"bounded delete", bob, stmt(analyze.KindDelete, []string{"DELETE"}), "", ""},
-		{"insert", claude, stmt(analyze.KindInsert, []string{"INSERT"}), "", ""},
+		{"insert", bob, stmt(analyze.KindInsert, []string{"INSERT"}), "", ""},
+		{"insert by an agent", claude, stmt(analyze.KindInsert, []string{"INSERT"}), "agent_writes_need_approval", ""}, // (approve)
+		{"bounded delete by an agent", claude, stmt(analyze.KindDelete, []string{"DELETE"}), "agent_writes_need_approval", ""},
+		{"select by an agent", claude, stmt(analyze.KindSelect, []string{"SELECT"}), "", ""},
 
 		// In prod only.
 		{"drop table", bob, stmt(ddl, []string{"DROP TABLE"}), "no_drop", ""},
@@ -70,7 +73,11 @@ func TestGuardrails(t *testing.T) {
 			t.Run(c.name+"/"+env.ds.Environment, func(t *testing.T) {
 				d := decide(t, e, c.id, env.ds, c.st)
 				want := Allow
-				if env.rule != "" {
+				switch env.rule {
+				case "":
+				case "agent_writes_need_approval":
+					want = Approve
+				default:
 					want = Deny
 				}
 				if d.Action != want || d.Rule != env.rule {
@@ -120,7 +127,7 @@ func TestBuiltinRuleNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := sortedKeys(builtinRuleNames(builtin))
-	want := []string{"no_agent_ddl", "no_alter_system", "no_copy_file", "no_copy_program", "no_drop", "no_file_access",
+	want := []string{"agent_writes_need_approval", "no_agent_ddl", "no_alter_system", "no_copy_file", "no_copy_program", "no_drop", "no_file_access",
 		"no_load", "no_syntax_change", "no_truncate", "no_unbounded_write", "privilege_dba_only", "unknown_effect", "unparseable"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("built-in rules %v, want %v", got, want)

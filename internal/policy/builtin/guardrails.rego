@@ -88,6 +88,25 @@ in_prod.no_agent_ddl := {
 	input.statement.kind == "ddl"
 }
 
+# An agent's writes wait for a person: defer mode, so the agent is told at
+# once and runs the statement by sending it again once a DBA approved it.
+in_prod.agent_writes_need_approval := {
+	"action": "approve",
+	"reason": sprintf("%s by an AI agent in prod needs a DBA's approval", [command]),
+	"approvals": {"count": 1, "required_groups": ["dba"], "mode": "defer"},
+} if {
+	input.identity.kind == "agent"
+	agent_write
+}
+
+agent_write if input.statement.kind in {"insert", "update", "merge", "delete"}
+
+agent_write if {
+	input.statement.kind == "copy"
+	some t in input.statement.tables
+	t.access == "write"
+}
+
 in_prod.privilege_dba_only := {
 	"action": "deny",
 	"reason": sprintf("role and privilege changes (%s) in prod are reserved to the dba group", [command]),

@@ -85,6 +85,31 @@ test_no_agent_ddl if {
 	fired(bob, prod, statement("ddl", ["CREATE TABLE"], [])) == set()
 }
 
+test_agent_writes_need_approval if {
+	some kind in ["insert", "update", "merge", "delete"]
+	fired(claude, prod, statement(kind, [upper(kind)], [])) == {"agent_writes_need_approval"}
+	fired(claude, dev, statement(kind, [upper(kind)], [])) == set()
+	fired(bob, prod, statement(kind, [upper(kind)], [])) == set()
+}
+
+test_agent_copy_from_needs_approval if {
+	copy_from := object.union(statement("copy", ["COPY"], []), {"tables": [{"schema": "public", "name": "orders", "access": "write"}]})
+	copy_to := object.union(statement("copy", ["COPY"], []), {"tables": [{"schema": "public", "name": "orders", "access": "read"}]})
+	fired(claude, prod, copy_from) == {"agent_writes_need_approval"}
+	fired(claude, prod, copy_to) == set()
+	fired(claude, prod, statement("select", ["SELECT"], [])) == set()
+}
+
+test_agent_writes_wait_for_one_dba_in_defer_mode if {
+	d := data.dbward.decision with input as {"identity": claude, "datastore": prod, "statement": statement("update", ["UPDATE"], []), "session": {}, "intent": {}}
+	d.action == "approve"
+	d.rule == "agent_writes_need_approval"
+	d.reason == "UPDATE by an AI agent in prod needs a DBA's approval"
+	d.approvals.count == 1
+	d.approvals.required_groups == ["dba"]
+	d.approvals.mode == "defer"
+}
+
 test_privilege_dba_only if {
 	fired(bob, prod, statement("privilege", ["GRANT"], [])) == {"privilege_dba_only"}
 	fired(claude, prod, statement("privilege", ["GRANT"], [])) == {"privilege_dba_only"}
