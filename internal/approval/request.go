@@ -50,9 +50,8 @@ func (p Person) inGroup(g string) bool {
 	return false
 }
 
-// Param is one bound parameter of an extended-protocol statement. (dbward
-// settles approvals on the simple protocol only so far: its requests have
-// none yet.)
+// Param is one bound parameter of an extended-protocol statement, as the
+// client sent it: the same value in another format is another statement.
 type Param struct {
 	Null   bool   `json:"null,omitempty"`
 	Format int16  `json:"format,omitempty"` // 0 text, 1 binary

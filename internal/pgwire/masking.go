@@ -230,13 +230,7 @@ func (f *inflight) setMask(m *maskCtx, portal string) {
 }
 
 // appendDescribePortal appends a Describe of a portal.
-func appendDescribePortal(out []byte, portal string) []byte {
-	out = append(out, 'D')
-	out = binary.BigEndian.AppendUint32(out, uint32(4+1+len(portal)+1))
-	out = append(out, 'P')
-	out = append(out, portal...)
-	return append(out, 0)
-}
+func appendDescribePortal(out []byte, portal string) []byte { return appendNamed(out, 'D', 'P', portal) }
 
 // maskPlan is the plan of a string's decisions: the strictest of them.
 // A decision's mask normally comes compiled (policy.Options.CompileMask);
