@@ -230,7 +230,9 @@ func (f *inflight) setMask(m *maskCtx, portal string) {
 }
 
 // appendDescribePortal appends a Describe of a portal.
-func appendDescribePortal(out []byte, portal string) []byte { return appendNamed(out, 'D', 'P', portal) }
+func appendDescribePortal(out []byte, portal string) []byte {
+	return appendNamed(out, 'D', 'P', portal)
+}
 
 // maskPlan is the plan of a string's decisions: the strictest of them.
 // A decision's mask normally comes compiled (policy.Options.CompileMask);
