@@ -381,6 +381,20 @@ func formatEvent(seq uint64, ev *audit.Event) string {
 	if c := ev.Change; c != (audit.Change{}) {
 		add(strings.TrimSpace(c.Source + " " + c.Digest + " " + c.Error))
 	}
+	if a := ev.Approval; a.Request != "" {
+		s := a.Request
+		if a.Vote != "" {
+			s = a.Vote + " " + s
+		}
+		s += " " + a.State
+		if a.Grant != "" {
+			s += " grant=" + a.Grant
+		}
+		add("[" + s + "]")
+		if a.Comment != "" {
+			add(fmt.Sprintf("%q", a.Comment))
+		}
+	}
 	add(ev.Reason)
 	if ev.Delayed {
 		add("(delayed)")
