@@ -111,6 +111,15 @@ func (c *Config) applyDefaults() {
 			c.Audit.Webhooks[i].Format = "dbward"
 		}
 	}
+	for i := range c.Approvals.Notify {
+		n := &c.Approvals.Notify[i]
+		if n.Format == "" {
+			n.Format = "json"
+		}
+		if len(n.Events) == 0 {
+			n.Events = []string{"created"}
+		}
+	}
 	for i := range c.Datastores {
 		d := &c.Datastores[i]
 		if d.Engine == "" {
@@ -236,6 +245,7 @@ func (v *validator) check(c *Config) {
 	}
 	v.webhooks(c.Audit.Webhooks)
 	v.masking(c)
+	v.approvals(&c.Approvals)
 }
 
 // masking checks masking.columns: four-part names of a configured
@@ -279,6 +289,54 @@ func (v *validator) webhooks(hooks []Webhook) {
 
 var webhookName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// approvals checks approvals.url and each notification target, and reads
+// the targets' secrets: the endpoint from url_env, the token.
+func (v *validator) approvals(a *Approvals) {
+	if a.URL != "" && !isHTTPURL(a.URL) {
+		v.add(fmt.Sprintf("url %q is not an http:// or https:// URL: give the address people reach dbward's HTTP API at", a.URL), "approvals", "url")
+	}
+	names := map[string]bool{}
+	for i := range a.Notify {
+		n := &a.Notify[i]
+		at := func(key ...any) []any { return append([]any{"approvals", "notify", i}, key...) }
+		switch {
+		case !webhookName.MatchString(n.Name):
+			v.add("name is required: letters, digits, - and _ (it names the target in dbward's log)", at("name")...)
+		case names[n.Name]:
+			v.add(fmt.Sprintf("notification target %q is defined twice", n.Name), at("name")...)
+		}
+		names[n.Name] = true
+		switch {
+		case (n.URL == "") == (n.URLEnv == ""):
+			v.add("give url or url_env, exactly one: the endpoint to POST to (url_env when its URL is a secret, as a Slack webhook's is)", at("url")...)
+		case n.URLEnv != "":
+			if u := v.env(n.URLEnv, "the endpoint's URL", at("url_env")...); u != "" && !isHTTPURL(string(u)) {
+				v.add(fmt.Sprintf("environment variable %s does not hold an http:// or https:// URL", n.URLEnv), at("url_env")...)
+			} else {
+				n.Endpoint = u
+			}
+		case !isHTTPURL(n.URL):
+			v.add(fmt.Sprintf("url %q is not an http:// or https:// URL", n.URL), at("url")...)
+		case strings.EqualFold(hostOf(n.URL), "hooks.slack.com"):
+			// (The URL is not repeated: it is the secret.)
+			v.add("a Slack incoming webhook's URL is a secret: move it out of the config into an environment variable and name that in url_env", at("url")...)
+		default:
+			n.Endpoint = Secret(n.URL)
+		}
+		if n.Format != "json" && n.Format != "slack" {
+			v.add(fmt.Sprintf("format %q is not one of json, slack", n.Format), at("format")...)
+		}
+		if n.TokenEnv != "" {
+			n.Token = v.env(n.TokenEnv, "the notification target's token", at("token_env")...)
+		}
+		for j, e := range n.Events {
+			if !slices.Contains(NotifyEvents, e) {
+				v.add(fmt.Sprintf("event %q is not one of %s", e, strings.Join(NotifyEvents, ", ")), at("events", j)...)
+			}
+		}
+	}
+}
+
 // env returns the secret in environment variable name, which the *_env key
 // at path names; what is what to export there, for the message when it is
 // empty or unset.
@@ -298,6 +356,15 @@ func (v *validator) env(name, what string, path ...any) Secret {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// hostOf is the host of URL s, without a port.
+func hostOf(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 func (v *validator) address(addr string, path ...any) {
