@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,7 +38,8 @@ rules["agent_deletes_need_a_dba"] := {
 
 // The whole defer-mode loop through the real binary: an agent's delete
 // waits for a request, a DBA approves it with the CLI over the HTTP API,
-// the agent sends it again and it runs once.
+// the agent sends it again and it runs once; a notification target hears
+// of each step.
 func TestApprovalsCLI(t *testing.T) {
 	ctx := context.Background()
 	pg := testDatabase(t, "appr", "appr_svc", "appr-pw", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5); GRANT ALL ON t TO appr_svc")
@@ -48,6 +54,17 @@ func TestApprovalsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The notification target keeps "event link token" of each message.
+	var mu sync.Mutex
+	var heard []string
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ Event, URL string }
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		heard = append(heard, m.Event+" "+m.URL+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer target.Close()
 	cfg := filepath.Join(dir, "dbward.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: {postgres: "127.0.0.1:%d", http: "0.0.0.0:%d"}
 datastores:
@@ -59,8 +76,13 @@ identities:
   - {name: dora, kind: human, groups: [dba], token_env: DORA_TOKEN}
 policy: {paths: [policies/]}
 audit: {dir: %q}
+approvals:
+  url: https://dbward.example.com
+  notify:
+    - {name: ops, url_env: NOTIFY_URL, token_env: NOTIFY_TOKEN, events: [created, approved, used]}
 `, port, httpPort, pg.Addr(), filepath.Join(dir, "audit"))), 0o600)
-	cmd := startServe(t, cfg, port, "APPR_PW=appr-pw", "AGENT_TOKEN=agent-tok", "DORA_TOKEN=dora-tok")
+	cmd := startServe(t, cfg, port, "APPR_PW=appr-pw", "AGENT_TOKEN=agent-tok", "DORA_TOKEN=dora-tok",
+		"NOTIFY_URL="+target.URL, "NOTIFY_TOKEN=notify-tok")
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 
 	agent, err := pgx.Connect(ctx, fmt.Sprintf("postgres://claude%%40alice:agent-tok@127.0.0.1:%d/appr?sslmode=disable", port))
@@ -125,6 +147,21 @@ audit: {dir: %q}
 	}
 	if _, errOut, code := cli("dora-tok", "deny", id, "--server", server); code != 1 || !strings.Contains(errOut, "no longer pending") {
 		t.Errorf("deny after use: exit %d: %s", code, errOut)
+	}
+	// The target heard of the request's creation, approval and use, and
+	// of the request the delete sent again made.
+	link := " https://dbward.example.com/api/v1/approvals/" + id + " Bearer notify-tok"
+	want := []string{"approval.created" + link, "approval.approved" + link, "approval.used" + link, "approval.created"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		got := slices.Clone(heard)
+		mu.Unlock()
+		if len(got) == len(want) && slices.Equal(got[:3], want[:3]) && strings.HasPrefix(got[3], want[3]+" ") && !strings.Contains(got[3], id) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the notification target heard\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 	// The API listens on all addresses here: dbward says tokens cross in clear.
 	if log, _ := os.ReadFile(filepath.Join(dir, "dbward.log")); !strings.Contains(string(log), "is not on loopback and speaks plain HTTP") {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/dbward/dbward/internal/analyze"
 	"github.com/dbward/dbward/internal/approval"
+	"github.com/dbward/dbward/internal/approval/notify"
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/audit/sink"
 	"github.com/dbward/dbward/internal/config"
@@ -93,7 +94,8 @@ type proxy struct {
 	trail     *audit.Trail
 	sinks     []*sink.Webhook
 	approvals *approval.Store
-	api       *http.Server // the HTTP API on listen.http
+	notifier  *notify.Notifier // tells approvals.notify of the requests
+	api       *http.Server     // the HTTP API on listen.http
 	apiLn     net.Listener
 	log       *slog.Logger
 }
@@ -126,6 +128,7 @@ func (p *proxy) serve(ctx context.Context) error {
 	stopExpiry()
 	<-expiryDone
 	p.approvals.Close()
+	p.notifier.Close() // (after the store: no request changes any more)
 	if p.trail == nil {
 		return err
 	}
@@ -210,9 +213,6 @@ func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, tra
 	if err != nil {
 		return nil, fmt.Errorf("opening the approvals store: %w", err)
 	}
-	if trail != nil {
-		approvals.OnChange(console.RecordRequests(trail, log))
-	}
 	srv, err := pgwire.New(pgwire.Options{
 		Config: cfg, Identities: ids, Analyzer: analyze.New(analyze.Options{}), Policy: pol, Logger: log, Audit: trail,
 		Mask: masker, Approvals: approvals,
@@ -234,7 +234,33 @@ func newProxyWith(ctx context.Context, cfg *config.Config, log *slog.Logger, tra
 	}
 	api := &http.Server{Handler: console.New(console.Options{Identities: ids, Approvals: approvals, Audit: trail, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	return &proxy{srv: srv, ln: ln, trail: trail, approvals: approvals, api: api, apiLn: apiLn, log: log}, nil
+	// (Nothing changes a request before serve starts: the notifier is
+	// made last, when nothing can fail any more.)
+	notifier := notify.New(notify.Options{Targets: notifyTargets(cfg.Approvals.Notify), Link: cfg.Approvals.URL, Logger: log})
+	approvals.OnChange(requestChanged(trail, notifier, log))
+	return &proxy{srv: srv, ln: ln, trail: trail, approvals: approvals, notifier: notifier, api: api, apiLn: apiLn, log: log}, nil
+}
+
+// requestChanged is what a change of an approval request sets off: its
+// audit record (but in benchmark builds without a trail), then the
+// notifications, which only queue.
+func requestChanged(trail *audit.Trail, n *notify.Notifier, log *slog.Logger) func(approval.Request) {
+	if trail == nil {
+		return n.Notify
+	}
+	record := console.RecordRequests(trail, log)
+	return func(r approval.Request) {
+		record(r)
+		n.Notify(r)
+	}
+}
+
+func notifyTargets(cfg []config.Notify) []notify.Target {
+	var ts []notify.Target
+	for _, c := range cfg {
+		ts = append(ts, notify.Target{Name: c.Name, URL: string(c.Endpoint), Format: c.Format, Token: string(c.Token), Events: c.Events})
+	}
+	return ts
 }
 
 // digestOf describes the files at paths (directories: their files ending

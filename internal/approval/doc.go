@@ -22,5 +22,7 @@
 // not used in time expires.
 //
 // Requests live in a Store (SQLite, embedded) and survive restarts; Store.Wait
-// lets a session hold a statement until its request is decided.
+// lets a session hold a statement until its request is decided. Package
+// approval/notify tells people of requests as they change (Store.OnChange),
+// over HTTP, which this package never speaks.
 package approval

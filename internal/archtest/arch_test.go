@@ -33,7 +33,10 @@ var forbidden = map[string][]string{
 	// Approvals keep requests and decide quorums; the session turns a
 	// decision into a request and the HTTP API turns votes into calls.
 	"internal/approval": {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/mask", module + "internal/audit"},
-	"internal/audit":    {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
+	// Notifications tell people of requests over HTTP, apart from the
+	// store; they know requests alone.
+	"internal/approval/notify": {module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/mask", module + "internal/audit", module + "internal/config", module + "internal/console"},
+	"internal/audit":           {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
 }
 
 type pkgInfo struct {

@@ -14,6 +14,7 @@ type Config struct {
 	Policy     Policy      `yaml:"policy"`
 	Audit      Audit       `yaml:"audit"`
 	Masking    Masking     `yaml:"masking"`
+	Approvals  Approvals   `yaml:"approvals"`
 
 	// Path is the file the config was loaded from; relative paths inside it
 	// (policy.paths, audit.dir, tls.cert, tls.key) are resolved against its
@@ -105,6 +106,36 @@ type Webhook struct {
 	Format   string `yaml:"format"`    // dbward (the records as they are; default) or ocsf
 	TokenEnv string `yaml:"token_env"` // optional: sent as "Authorization: Bearer <token>"
 	Token    Secret `yaml:"-"`         // resolved from TokenEnv
+}
+
+// Approvals configures what people are told of approval requests (policy
+// says which statements need one).
+type Approvals struct {
+	// URL is where people reach this dbward's HTTP API, e.g.
+	// https://dbward.example.com: notifications link to a request at
+	// URL/api/v1/approvals/<id>. Empty: no links.
+	URL    string   `yaml:"url"`
+	Notify []Notify `yaml:"notify"` // who is told of requests
+}
+
+// NotifyEvents are the changes of a request that approvals.notify[].events
+// may name (package approval/notify maps request states to them; a test
+// there keeps the two lists equal).
+var NotifyEvents = []string{"created", "approved", "denied", "expired", "withdrawn", "used"}
+
+// Notify is an HTTP endpoint told of approval requests as they are created
+// and decided — a Slack channel, a chat-ops bot — best effort: a message
+// that cannot be delivered after a few tries is logged and dropped.
+type Notify struct {
+	Name     string   `yaml:"name"`      // names it in dbward's log
+	URL      string   `yaml:"url"`       // http:// or https://; or
+	URLEnv   string   `yaml:"url_env"`   // environment variable holding the URL (a Slack webhook's URL is a secret)
+	Format   string   `yaml:"format"`    // json (default) or slack (an incoming-webhook message)
+	TokenEnv string   `yaml:"token_env"` // optional: sent as "Authorization: Bearer <token>"
+	Events   []string `yaml:"events"`    // of NotifyEvents; default [created]
+
+	Endpoint Secret `yaml:"-"` // the URL, from URL or URLEnv
+	Token    Secret `yaml:"-"` // resolved from TokenEnv
 }
 
 // Secret is a string that never prints itself.

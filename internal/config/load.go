@@ -79,10 +79,10 @@ func Parse(path string, data []byte, getenv func(string) string) (*Config, error
 			" (see the configuration section of the README for the keys dbward knows)"}}}
 	}
 	c.Path = path
-	v := validator{file: path, root: &root}
+	v := validator{file: path, root: &root, getenv: getenv}
 	c.applyDefaults()
 	c.resolvePaths(filepath.Dir(path))
-	v.check(&c, getenv)
+	v.check(&c)
 	if len(v.problems) > 0 {
 		return nil, &Error{Problems: v.problems}
 	}
@@ -109,6 +109,15 @@ func (c *Config) applyDefaults() {
 	for i := range c.Audit.Webhooks {
 		if c.Audit.Webhooks[i].Format == "" {
 			c.Audit.Webhooks[i].Format = "dbward"
+		}
+	}
+	for i := range c.Approvals.Notify {
+		n := &c.Approvals.Notify[i]
+		if n.Format == "" {
+			n.Format = "json"
+		}
+		if len(n.Events) == 0 {
+			n.Events = []string{"created"}
 		}
 	}
 	for i := range c.Datastores {
@@ -159,6 +168,7 @@ var (
 type validator struct {
 	file     string
 	root     *yaml.Node
+	getenv   func(string) string
 	problems []Problem
 }
 
@@ -167,7 +177,7 @@ func (v *validator) add(msg string, path ...any) {
 	v.problems = append(v.problems, Problem{File: v.file, Line: lineOf(v.root, path), Key: keyString(path), Msg: msg})
 }
 
-func (v *validator) check(c *Config, getenv func(string) string) {
+func (v *validator) check(c *Config) {
 	v.address(c.Listen.Postgres, "listen", "postgres")
 	v.address(c.Listen.HTTP, "listen", "http")
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
@@ -199,14 +209,7 @@ func (v *validator) check(c *Config, getenv func(string) string) {
 			v.add(fmt.Sprintf("tls %q is not one of disable, prefer, require, verify-full", u.TLS), "datastores", i, "upstream", "tls")
 		}
 		if u.PasswordEnv != "" {
-			if !envName.MatchString(u.PasswordEnv) {
-				v.add("password_env must name an environment variable", "datastores", i, "upstream", "password_env")
-			} else if pw := getenv(u.PasswordEnv); pw == "" {
-				v.add(fmt.Sprintf("environment variable %s is empty or unset: export the upstream password there", u.PasswordEnv),
-					"datastores", i, "upstream", "password_env")
-			} else {
-				u.Password = Secret(pw)
-			}
+			u.Password = v.env(u.PasswordEnv, "the upstream password", "datastores", i, "upstream", "password_env")
 		}
 	}
 	seen = map[string]bool{}
@@ -235,20 +238,14 @@ func (v *validator) check(c *Config, getenv func(string) string) {
 				v.add("token_sha256 must be 64 hex digits (sha256sum of the token)", "identities", i, "token_sha256")
 			}
 		case id.TokenEnv != "":
-			if !envName.MatchString(id.TokenEnv) {
-				v.add("token_env must name an environment variable", "identities", i, "token_env")
-			} else if tok := getenv(id.TokenEnv); tok == "" {
-				v.add(fmt.Sprintf("environment variable %s is empty or unset: export the identity's token there", id.TokenEnv),
-					"identities", i, "token_env")
-			} else {
-				id.Token = Secret(tok)
-			}
+			id.Token = v.env(id.TokenEnv, "the identity's token", "identities", i, "token_env")
 		default:
 			v.add("a credential is required: token_sha256 or token_env", "identities", i, "name")
 		}
 	}
-	v.webhooks(c.Audit.Webhooks, getenv)
+	v.webhooks(c.Audit.Webhooks)
 	v.masking(c)
+	v.approvals(&c.Approvals)
 }
 
 // masking checks masking.columns: four-part names of a configured
@@ -267,7 +264,7 @@ func (v *validator) masking(c *Config) {
 	}
 }
 
-func (v *validator) webhooks(hooks []Webhook, getenv func(string) string) {
+func (v *validator) webhooks(hooks []Webhook) {
 	names := map[string]bool{}
 	for i := range hooks {
 		h := &hooks[i]
@@ -278,26 +275,97 @@ func (v *validator) webhooks(hooks []Webhook, getenv func(string) string) {
 			v.add(fmt.Sprintf("webhook %q is defined twice", h.Name), "audit", "webhooks", i, "name")
 		}
 		names[h.Name] = true
-		if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !isHTTPURL(h.URL) {
 			v.add(fmt.Sprintf("url %q is not an http:// or https:// URL", h.URL), "audit", "webhooks", i, "url")
 		}
 		if h.Format != "dbward" && h.Format != "ocsf" {
 			v.add(fmt.Sprintf("format %q is not one of dbward, ocsf", h.Format), "audit", "webhooks", i, "format")
 		}
 		if h.TokenEnv != "" {
-			if !envName.MatchString(h.TokenEnv) {
-				v.add("token_env must name an environment variable", "audit", "webhooks", i, "token_env")
-			} else if tok := getenv(h.TokenEnv); tok == "" {
-				v.add(fmt.Sprintf("environment variable %s is empty or unset: export the webhook's token there", h.TokenEnv),
-					"audit", "webhooks", i, "token_env")
-			} else {
-				h.Token = Secret(tok)
-			}
+			h.Token = v.env(h.TokenEnv, "the webhook's token", "audit", "webhooks", i, "token_env")
 		}
 	}
 }
 
 var webhookName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// approvals checks approvals.url and each notification target, and reads
+// the targets' secrets: the endpoint from url_env, the token.
+func (v *validator) approvals(a *Approvals) {
+	if a.URL != "" && !isHTTPURL(a.URL) {
+		v.add(fmt.Sprintf("url %q is not an http:// or https:// URL: give the address people reach dbward's HTTP API at", a.URL), "approvals", "url")
+	}
+	names := map[string]bool{}
+	for i := range a.Notify {
+		n := &a.Notify[i]
+		at := func(key ...any) []any { return append([]any{"approvals", "notify", i}, key...) }
+		switch {
+		case !webhookName.MatchString(n.Name):
+			v.add("name is required: letters, digits, - and _ (it names the target in dbward's log)", at("name")...)
+		case names[n.Name]:
+			v.add(fmt.Sprintf("notification target %q is defined twice", n.Name), at("name")...)
+		}
+		names[n.Name] = true
+		switch {
+		case (n.URL == "") == (n.URLEnv == ""):
+			v.add("give url or url_env, exactly one: the endpoint to POST to (url_env when its URL is a secret, as a Slack webhook's is)", at("url")...)
+		case n.URLEnv != "":
+			if u := v.env(n.URLEnv, "the endpoint's URL", at("url_env")...); u != "" && !isHTTPURL(string(u)) {
+				v.add(fmt.Sprintf("environment variable %s does not hold an http:// or https:// URL", n.URLEnv), at("url_env")...)
+			} else {
+				n.Endpoint = u
+			}
+		case !isHTTPURL(n.URL):
+			v.add(fmt.Sprintf("url %q is not an http:// or https:// URL", n.URL), at("url")...)
+		case strings.EqualFold(hostOf(n.URL), "hooks.slack.com"):
+			// (The URL is not repeated: it is the secret.)
+			v.add("a Slack incoming webhook's URL is a secret: move it out of the config into an environment variable and name that in url_env", at("url")...)
+		default:
+			n.Endpoint = Secret(n.URL)
+		}
+		if n.Format != "json" && n.Format != "slack" {
+			v.add(fmt.Sprintf("format %q is not one of json, slack", n.Format), at("format")...)
+		}
+		if n.TokenEnv != "" {
+			n.Token = v.env(n.TokenEnv, "the notification target's token", at("token_env")...)
+		}
+		for j, e := range n.Events {
+			if !slices.Contains(NotifyEvents, e) {
+				v.add(fmt.Sprintf("event %q is not one of %s", e, strings.Join(NotifyEvents, ", ")), at("events", j)...)
+			}
+		}
+	}
+}
+
+// env returns the secret in environment variable name, which the *_env key
+// at path names; what is what to export there, for the message when it is
+// empty or unset.
+func (v *validator) env(name, what string, path ...any) Secret {
+	if !envName.MatchString(name) {
+		v.add(fmt.Sprintf("%s must name an environment variable", path[len(path)-1]), path...)
+		return ""
+	}
+	s := v.getenv(name)
+	if s == "" {
+		v.add(fmt.Sprintf("environment variable %s is empty or unset: export %s there", name, what), path...)
+	}
+	return Secret(s)
+}
+
+// isHTTPURL reports whether s is an http:// or https:// URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// hostOf is the host of URL s, without a port.
+func hostOf(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
 
 func (v *validator) address(addr string, path ...any) {
 	if addr == "" {

@@ -93,6 +93,19 @@ func TestParseProblems(t *testing.T) {
 			[]string{"audit.webhooks[0].url", "not an http:// or https:// URL", "audit.webhooks[0].format", "format \"cef\""}},
 		{"webhook twice, token unset", base + "audit:\n  webhooks:\n    - {name: s, url: 'http://h/'}\n    - {name: s, url: 'http://h/', token_env: NOPE}\n",
 			[]string{"webhook \"s\" is defined twice", "NOPE is empty or unset"}},
+		{"approvals url", base + "approvals:\n  url: dbward.example.com\n",
+			[]string{"dbward.yaml:5: approvals.url: url \"dbward.example.com\" is not an http:// or https:// URL"}},
+		{"notify without endpoint, bad format and event", base + "approvals:\n  notify:\n    - {name: a, format: teams, events: [created, voted]}\n",
+			[]string{"approvals.notify[0].url: give url or url_env, exactly one", "approvals.notify[0].format: format \"teams\" is not one of json, slack",
+				"approvals.notify[0].events[1]: event \"voted\" is not one of created, approved"}},
+		{"notify twice, url and url_env", base + "approvals:\n  notify:\n    - {name: a, url: 'http://h/'}\n    - {name: a, url: 'http://h/', url_env: T}\n",
+			[]string{"dbward.yaml:7: approvals.notify[1].name: notification target \"a\" is defined twice", "approvals.notify[1].url: give url or url_env, exactly one"}},
+		{"notify url_env unset, not a URL", base + "approvals:\n  notify:\n    - {name: a, url_env: NOPE}\n    - {name: b, url_env: T}\n",
+			[]string{"approvals.notify[0].url_env: environment variable NOPE is empty or unset", "approvals.notify[1].url_env: environment variable T does not hold an http:// or https:// URL"}},
+		{"notify without name, bad url, token unset", base + "approvals:\n  notify:\n    - {url: 'ftp://h/', token_env: NOPE}\n",
+			[]string{"approvals.notify[0].name: name is required", "approvals.notify[0].url: url \"ftp://h/\" is not an http", "approvals.notify[0].token_env: environment variable NOPE"}},
+		{"slack webhook url in the config", base + "approvals:\n  notify:\n    - {name: s, url: 'https://hooks.slack.com/services/T0/B0/SECRET', format: slack}\n",
+			[]string{"approvals.notify[0].url: a Slack incoming webhook's URL is a secret", "url_env"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,11 +121,50 @@ func TestParseProblems(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error %q repeats a secret", err)
+			}
 		})
 	}
 }
 
 const base = "datastores:\n  - name: a\n    upstream: {address: 'h:1', user: u}\n"
+
+func TestParseApprovals(t *testing.T) {
+	const approvals = `
+approvals:
+  url: https://dbward.example.com
+  notify:
+    - name: ops-slack
+      url_env: SLACK_WEBHOOK_URL
+      format: slack
+      events: [created, approved, denied, expired, withdrawn, used]
+    - name: bot
+      url: https://bot.example.com/dbward
+      token_env: NOTIFY_TOKEN
+`
+	c, err := Parse("dbward.yaml", []byte(base+approvals), env("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/x", "NOTIFY_TOKEN", "tok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slack, bot := c.Approvals.Notify[0], c.Approvals.Notify[1]
+	checks := []struct{ got, want string }{
+		{c.Approvals.URL, "https://dbward.example.com"},
+		{string(slack.Endpoint), "https://hooks.slack.com/services/T0/B0/x"},
+		{slack.Format, "slack"},
+		{strings.Join(slack.Events, ","), strings.Join(NotifyEvents, ",")}, // every event may be named
+		{string(slack.Token), ""},
+		{string(bot.Endpoint), "https://bot.example.com/dbward"},
+		{bot.Format, "json"},                       // default
+		{strings.Join(bot.Events, ","), "created"}, // default
+		{string(bot.Token), "tok"},
+	}
+	for i, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("check %d: got %q, want %q", i, ch.got, ch.want)
+		}
+	}
+}
 
 func TestSecretsDoNotPrint(t *testing.T) {
 	c, err := Parse("x.yaml", []byte(good), env("SHOP_DB_PASSWORD", "s3cret", "AGENT_TOKEN", "tok"))
