@@ -50,8 +50,9 @@ func (p Person) inGroup(g string) bool {
 	return false
 }
 
-// Param is one bound parameter of an extended-protocol statement, as the
-// client sent it: the same value in another format is another statement.
+// Param is one bound parameter of an extended-protocol statement. (dbward
+// settles approvals on the simple protocol only so far: its requests have
+// none yet.)
 type Param struct {
 	Null   bool   `json:"null,omitempty"`
 	Format int16  `json:"format,omitempty"` // 0 text, 1 binary

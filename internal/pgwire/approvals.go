@@ -30,9 +30,9 @@ const (
 // in defer mode it is refused at once with the request's id, the same
 // pending request each time the string is sent again. When the approvals
 // cannot be read or written, it is refused.
-func (ss *session) settleApproval(ctx context.Context, v *verdict, text string, params []approval.Param) {
+func (ss *session) settleApproval(ctx context.Context, v *verdict, text string) {
 	store := ss.srv.opts.Approvals
-	st := approval.Statement{Text: text, Params: params, Fingerprint: fingerprints(v.stmts)}
+	st := approval.Statement{Text: text, Fingerprint: fingerprints(v.stmts)}
 	if len(v.stmts) > 0 {
 		st.Kind, st.Command = string(v.stmts[0].Kind), v.stmts[0].Command
 	}
@@ -275,12 +275,12 @@ func fingerprints(stmts []analyze.Statement) string {
 	return strings.Join(fs, ",")
 }
 
-// extendedNeedsApproval is what a client gets for an SQL EXECUTE or FETCH
-// sent through the extended protocol that turns out to need approval when
-// it runs: its portal is under the client's name, so what it runs cannot
-// be held to what was approved.
+// extendedNeedsApproval is what a client gets for a statement that needs
+// approval sent with the extended protocol: approvals are settled on the
+// simple protocol only, for now.
 func extendedNeedsApproval(d policy.Decision) *pgError {
 	e := refusal(d)
-	e.Hint = "the statement was not run; send the EXECUTE or FETCH as a simple query (or the statement itself, prepared with Parse) to get an approval request"
+	e.Hint = "the statement was not run; statements that need approval go through the simple query protocol for now " +
+		"(psql, or pgx's QueryExecModeSimpleProtocol, with literal values): send it that way to get an approval request"
 	return e
 }

@@ -136,6 +136,14 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 		t.Errorf("the request expires in %v, the policy said 2h", d)
 	}
 
+	// The extended protocol is refused at Parse: the server never holds a
+	// statement waiting for approval.
+	_, err = c.Exec(ctx, "DELETE FROM orders WHERE id = $1", 3)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" || !strings.Contains(pe.Hint, "simple query protocol") {
+		t.Fatalf("extended protocol: %v", err)
+	}
+
 	// The agent's owner does not count; a DBA does.
 	if _, err := store.Vote(ctx, id, approval.Person{Name: alice, Kind: "human", Groups: []string{"dba"}}, true, "", 0); !errors.Is(err, approval.ErrOwner) {
 		t.Fatalf("owner's approval: %v", err)

@@ -17,7 +17,6 @@ const (
 	codeFeatureNotSupported   = "0A000" // replication connections, …
 	codeAdminShutdown         = "57P01" // dbward is shutting down
 	codeQueryCanceled         = "57014" // a statement held for approval was cancelled
-	codeDuplicatePrepared     = "42P05" // a Parse of a taken name, for a statement that waits for approval
 	codeInternalError         = "XX000" // policy evaluation failed (fail closed)
 )
 

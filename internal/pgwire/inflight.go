@@ -58,7 +58,7 @@ type awaited struct {
 	copyWithheld bool
 	portal       string // 'E': the portal it runs; 'D': the portal or statement described
 	describe     byte   // 'D': 'P' portal or 'S' statement
-	internal     bool   // 'D', 'C': sent by dbward, not the client: its answer is not relayed
+	internal     bool   // 'D': sent by dbward, not the client: its answer is not relayed
 }
 
 // recorded is where a statement is in the audit trail.
@@ -91,14 +91,6 @@ func (f *inflight) forwarded(typ byte, seqs []recorded) {
 		f.queue = append(f.queue, a)
 		f.mu.Unlock()
 	}
-}
-
-// forwardedInternalClose notes a Close dbward sent of its own: its
-// CloseComplete is not relayed.
-func (f *inflight) forwardedInternalClose() {
-	f.mu.Lock()
-	f.queue = append(f.queue, awaited{typ: 'C', internal: true})
-	f.mu.Unlock()
 }
 
 func (f *inflight) now() int64 {
@@ -172,7 +164,6 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		return o, ok, m
 	case '1', '2', '3': // ParseComplete, BindComplete, CloseComplete
 		if head.typ == 'P' || head.typ == 'B' || head.typ == 'C' {
-			m.swallow = head.internal
 			f.drop(1)
 		}
 	case 'T', 'n': // RowDescription, NoData: the end of a Describe's answer

@@ -31,9 +31,8 @@ type verdict struct {
 	// each Execute.
 	session bool
 	// approve: policy wants it approved, and approvals are kept; each run
-	// of a Query or Execute is settled against them (settleApproval)
-	// before it is forwarded. (Its Parse and portals go under private
-	// names: private_names.go.)
+	// of a Query is settled against them (settleApproval) before it is
+	// forwarded. (A Parse of it is refused: extendedNeedsApproval.)
 	approve bool
 	// approval: the request it waits for or runs under, for its record.
 	approval audit.Approval

@@ -231,7 +231,11 @@ func (f *inflight) setMask(m *maskCtx, portal string) {
 
 // appendDescribePortal appends a Describe of a portal.
 func appendDescribePortal(out []byte, portal string) []byte {
-	return appendNamed(out, 'D', 'P', portal)
+	out = append(out, 'D')
+	out = binary.BigEndian.AppendUint32(out, uint32(4+1+len(portal)+1))
+	out = append(out, 'P')
+	out = append(out, portal...)
+	return append(out, 0)
 }
 
 // maskPlan is the plan of a string's decisions: the strictest of them.

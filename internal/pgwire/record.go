@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dbward/dbward/internal/analyze"
-	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
 )
 
@@ -43,10 +42,6 @@ func needsDurable(stmts []analyze.Statement) bool {
 type parsedStmt struct {
 	v    verdict
 	text string // (judged again at each Execute when v.session)
-	// server is its name on the server when that is not the client's: a
-	// statement or portal that waits for approval (private_names.go).
-	server string
-	params []approval.Param // a portal's bound values, when server is set
 }
 
 // recordStatements appends one statement record per statement of v and

@@ -50,9 +50,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			if quick {
 				return out, stepSlow, nil // (the approvals store is a database)
 			}
-			ss.settleApproval(ctx, &v, text, nil)
+			ss.settleApproval(ctx, &v, text)
 		}
-		return ss.runOrRefuse(out, raw, nil, &v, quick)
+		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'P':
 		name, rest, ok := cstring(raw[5:])
 		text, _, ok2 := cstring(rest)
@@ -63,36 +63,25 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !decided {
 			return out, stepSlow, nil
 		}
-		old, taken := ss.parsed[name]
-		_, takenSQL := ss.prepared[name] // (one namespace for SQL and protocol prepared statements)
-		if v.approve && v.refusal == nil && (taken || takenSQL) && name != "" {
-			// As the server would answer; a statement that waits for
-			// approval never goes under the client's name.
-			v.refusal = &pgError{Severity: "ERROR", Code: codeDuplicatePrepared,
-				Message: "prepared statement " + quoteIdent(name) + " already exists"}
+		if v.approve {
+			// Not forwarded: the server must never hold a statement that
+			// waits for approval under a name the client controls, since
+			// dbward's view of the names can be made to go stale (a Close
+			// or Parse the server skips after an error).
+			v.refusal = extendedNeedsApproval(v.decision)
 		}
+		ss.flight.forwarded('P', nil)
 		if v.refusal != nil {
-			ss.flight.forwarded('P', nil)
 			delete(ss.parsed, name)
 			ss.recordStatements(&v, false) // it runs nothing, recorded or not
 			return ss.denials.appendParse(out, name, v.refusal), stepOn, nil
 		}
-		if name == "" && old != nil && old.server != "" {
-			// The unnamed statement is replaced: so is its private one.
-			out = appendClose(out, old.server)
-			ss.flight.forwardedInternalClose()
-		}
-		ss.flight.forwarded('P', nil)
 		if ss.parsed == nil {
 			ss.parsed, ss.portals = map[string]*parsedStmt{}, map[string]*parsedStmt{}
 		}
+		_, taken := ss.parsed[name]
+		_, takenSQL := ss.prepared[name] // (one namespace for SQL and protocol prepared statements)
 		delete(ss.prepared, name)
-		if v.approve {
-			p := &parsedStmt{v: v, text: text, server: privateName()}
-			ss.parsed[name] = p
-			fwd, _ := renamed(raw, 0, p.server)
-			return append(out, fwd...), stepOn, nil
-		}
 		if (taken || takenSQL) && name != "" {
 			// The server refuses a second Parse of a name and keeps the
 			// first: its portals are judged as unknown from now on.
@@ -105,24 +94,13 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !ok {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Bind message", "")
 		}
-		p := ss.parsed[stmt]
+		if p := ss.parsed[stmt]; p != nil {
+			ss.portals[portal] = p
+		} else {
+			delete(ss.portals, portal)
+		}
 		delete(ss.cursors, portal) // (one namespace for portals and cursors)
 		ss.flight.forwardedBind(portal)
-		switch {
-		case p == nil:
-			delete(ss.portals, portal)
-		case p.server != "":
-			params, ok := bindParams(raw)
-			if !ok {
-				return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Bind message", "")
-			}
-			b := &parsedStmt{v: p.v, text: p.text, server: privateName(), params: params}
-			ss.portals[portal] = b
-			fwd, _ := renamed(raw, 0, b.server, p.server)
-			return append(out, fwd...), stepOn, nil
-		default:
-			ss.portals[portal] = p
-		}
 	case 'E':
 		portal, _, ok := cstring(raw[5:])
 		if !ok {
@@ -130,13 +108,12 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		}
 		var v verdict
 		var decided bool
-		p := ss.portals[portal]
-		switch {
+		switch p := ss.portals[portal]; {
 		case p != nil && p.v.session:
 			// EXECUTE or FETCH: runs what the session has now; a later
 			// Execute of the same portal goes on with the same rows.
 			if v, decided = ss.judge(ctx, p.text, quick); decided {
-				cont := &parsedStmt{v: v, text: p.text, server: p.server, params: p.params}
+				cont := &parsedStmt{v: v, text: p.text}
 				cont.v.session = false
 				ss.portals[portal] = cont
 			}
@@ -148,52 +125,25 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !decided {
 			return out, stepSlow, nil
 		}
-		var send []byte
-		server := portal
-		if p != nil && p.server != "" {
-			server = p.server
-			send, _ = renamed(raw, 0, server)
-		}
 		if v.approve && v.refusal == nil {
-			switch {
-			case send == nil:
-				// A portal under the client's name (a re-judged EXECUTE or
-				// FETCH) cannot be trusted to run what was judged.
-				v.refusal = extendedNeedsApproval(v.decision)
-			case quick:
-				return out, stepSlow, nil // (the approvals store is a database)
-			default:
-				ss.settleApproval(ctx, &v, p.text, p.params)
-			}
+			v.refusal = extendedNeedsApproval(v.decision) // (re-judged EXECUTE or FETCH portals)
 		}
 		if v.mask != nil && v.refusal == nil && !ss.flight.portalDescribed(portal) {
 			// The rows will come without their columns: ask for them.
-			out = appendDescribePortal(out, server)
+			out = appendDescribePortal(out, portal)
 			ss.flight.forwardedDescribe('P', portal, true)
 		}
-		return ss.runOrRefuse(out, raw, send, &v, quick)
+		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'C':
-		kind, name, ok := closeTarget(raw)
-		var server string
-		if ok && kind == 'S' {
-			if p := ss.parsed[name]; p != nil {
-				server = p.server
-			}
+		if kind, name, ok := closeTarget(raw); ok && kind == 'S' {
 			delete(ss.parsed, name)
 			delete(ss.prepared, name)
 		} else if ok && kind == 'P' {
-			if p := ss.portals[name]; p != nil {
-				server = p.server
-			}
 			delete(ss.portals, name)
 			delete(ss.cursors, name)
 			ss.flight.forgetPortal(name)
 		}
 		ss.flight.forwarded('C', nil)
-		if server != "" {
-			fwd, _ := renamed(raw, 1, server)
-			return append(out, fwd...), stepOn, nil
-		}
 	case 'D':
 		if len(raw) < 6 {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Describe message", "")
@@ -203,14 +153,6 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Describe message", "")
 		}
 		ss.flight.forwardedDescribe(raw[5], name, false)
-		p := ss.parsed[name]
-		if raw[5] == 'P' {
-			p = ss.portals[name]
-		}
-		if p != nil && p.server != "" {
-			fwd, _ := renamed(raw, 1, p.server)
-			return append(out, fwd...), stepOn, nil
-		}
 	case 'S':
 		ss.flight.forwarded(typ, nil)
 	case 'F':
@@ -219,7 +161,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			refusal: &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
 				Message: "dbward: blocked by fastpath_function_call: the fast-path function call protocol is not allowed",
 				Hint:    "call the function with SELECT instead, so dbward can judge it"}}
-		return ss.runOrRefuse(out, raw, nil, &v, quick)
+		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'X':
 		return append(out, raw...), stepEnd, nil
 	}
@@ -230,9 +172,8 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 // statements are recorded, or in its place what makes the upstream fail
 // with the client's error: the refusal, or "audit unavailable" when the
 // record could not be written. A record that must reach the disk first is
-// never waited for in quick mode: stepSlow. send, when set, is what is
-// forwarded for raw (an Execute renamed for the server).
-func (ss *session) runOrRefuse(out, raw, send []byte, v *verdict, quick bool) ([]byte, step, *pgError) {
+// never waited for in quick mode: stepSlow.
+func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte, step, *pgError) {
 	perr := v.refusal
 	var seqs []recorded
 	if perr != nil {
@@ -258,9 +199,6 @@ func (ss *session) runOrRefuse(out, raw, send []byte, v *verdict, quick bool) ([
 				portal, _, _ = cstring(raw[5:])
 			}
 			ss.flight.setMask(v.mask, portal)
-		}
-		if send != nil {
-			return append(out, send...), stepOn, nil
 		}
 		return append(out, raw...), stepOn, nil
 	}
