@@ -131,13 +131,7 @@ func runApprovals(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s is %s", r.ID, r.State)
 		switch {
 		case r.State == approval.Pending:
-			got := 0
-			for _, v := range r.Votes {
-				if v.Approve {
-					got++
-				}
-			}
-			fmt.Fprintf(stdout, ": your vote is in; it needs %s, and has %d so far", r.Quorum.Describe(), got)
+			fmt.Fprintf(stdout, ": your vote is in; it needs %s, and has %d so far", r.Quorum.Describe(), len(r.Approvers()))
 		case r.State == approval.Approved && !r.GrantUntil.IsZero():
 			fmt.Fprintf(stdout, ": %s may run it until %s", r.Requester.Name, r.GrantUntil.Local().Format(time.DateTime))
 		case r.State == approval.Approved:

@@ -1,6 +1,9 @@
 package approval
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func people(spec ...string) []Person {
 	// "name:g1,g2"
@@ -218,4 +221,11 @@ func bruteMet(q Quorum, ps []Person) bool {
 		return false
 	}
 	return try(0)
+}
+
+func TestRequestApprovers(t *testing.T) {
+	r := Request{Votes: []Vote{{By: Person{Name: "bob"}, Approve: true}, {By: Person{Name: "eve"}}, {By: Person{Name: "sue"}, Approve: true}}}
+	if got := strings.Join(r.Approvers(), ","); got != "bob,sue" {
+		t.Errorf("approvers %q, want bob,sue (in voting order, denials left out)", got)
+	}
 }

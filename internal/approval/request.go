@@ -146,6 +146,16 @@ var (
 )
 
 // approvals counts the approving votes.
+// Approvers names the people who approved r so far, in the order they
+// voted.
+func (r *Request) Approvers() []string {
+	var names []string
+	for _, p := range r.approvals() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
 func (r *Request) approvals() []Person {
 	var ps []Person
 	for _, v := range r.Votes {

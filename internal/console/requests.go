@@ -38,13 +38,7 @@ func RequestEvent(r *approval.Request) audit.Event {
 	case approval.Pending:
 		ev.Reason = "needs " + r.Quorum.Describe() + " by " + r.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z") + " (" + string(r.Mode) + " mode)"
 	case approval.Approved:
-		var by []string
-		for _, v := range r.Votes {
-			if v.Approve {
-				by = append(by, v.By.Name)
-			}
-		}
-		ev.Reason = "approved by " + strings.Join(by, ", ")
+		ev.Reason = "approved by " + strings.Join(r.Approvers(), ", ")
 		if !r.GrantUntil.IsZero() {
 			ev.Approval.Grant = r.GrantUntil.Sub(r.Decided).String()
 		}

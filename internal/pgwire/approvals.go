@@ -125,7 +125,7 @@ func (ss *session) holdFor(ctx context.Context, v *verdict, r *approval.Request,
 // runApproved lets v run under request r's grant.
 func (ss *session) runApproved(v *verdict, r *approval.Request) {
 	v.decision.Action = policy.Allow
-	v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, approvers(r))
+	v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, strings.Join(r.Approvers(), ", "))
 	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
 	v.refusal = nil
 	ss.srv.log.Info("approved statement runs", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "uses", r.Uses)
@@ -180,14 +180,7 @@ func (ss *session) newRequest(v *verdict, st approval.Statement, mode approval.M
 // approvalRequired is what a client gets for a statement that waits for
 // request r.
 func approvalRequired(r *approval.Request) *pgError {
-	rule := r.Rule
-	if rule == "" {
-		rule = "policy"
-	}
-	reason := r.Reason
-	if reason == "" {
-		reason = "the statement needs approval"
-	}
+	rule, reason := orDefault(r.Rule, "policy"), orDefault(r.Reason, "the statement needs approval")
 	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
 		Message: fmt.Sprintf("dbward: approval required by %s: %s — request %s needs %s", rule, reason, r.ID, r.Quorum.Describe()),
 		Detail:  fmt.Sprintf("Request %s waits for a decision until %s.", r.ID, r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
@@ -250,17 +243,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// approvers names who approved r.
-func approvers(r *approval.Request) string {
-	var names []string
-	for _, v := range r.Votes {
-		if v.Approve {
-			names = append(names, v.By.Name)
-		}
-	}
-	return strings.Join(names, ", ")
 }
 
 // fingerprints identifies a query string's statements together.

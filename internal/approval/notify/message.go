@@ -77,13 +77,7 @@ func Summary(r *approval.Request) string {
 		return fmt.Sprintf("%s: %s asks to run %s on %s; needs %s by %s", r.ID, requester(r), what, where(r),
 			r.Quorum.Describe(), utc(r.ExpiresAt))
 	case approval.Approved:
-		var by []string
-		for _, v := range r.Votes {
-			if v.Approve {
-				by = append(by, v.By.Name)
-			}
-		}
-		s := fmt.Sprintf("%s approved by %s: %s may run it ", r.ID, strings.Join(by, ", "), r.Requester.Name)
+		s := fmt.Sprintf("%s approved by %s: %s may run it ", r.ID, strings.Join(r.Approvers(), ", "), r.Requester.Name)
 		if !r.GrantUntil.IsZero() {
 			return s + "until " + utc(r.GrantUntil)
 		}
