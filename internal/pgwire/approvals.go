@@ -75,8 +75,10 @@ func (ss *session) settleApproval(ctx context.Context, v *verdict, text string) 
 func (ss *session) holdFor(ctx context.Context, v *verdict, r *approval.Request, st approval.Statement) {
 	store := ss.srv.opts.Approvals
 	ss.srv.log.Info("statement held for approval", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "rule", v.decision.Rule)
-	ss.tellClient(heldNotice(r).appendNotice(nil))
+	// (The hold is in place before the client hears of it: a cancel sent
+	// as soon as the notice arrives must find it.)
 	held, release := ss.hold(ctx)
+	ss.tellClient(heldNotice(r).appendNotice(nil))
 	got, err := store.Wait(held, r.ID)
 	release()
 	if err != nil && held.Err() != nil {

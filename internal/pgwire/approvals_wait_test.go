@@ -107,6 +107,18 @@ func (p *heldPsql) wait(t *testing.T) (code int, stderr string) {
 	}
 }
 
+// ended waits for a held statement's result.
+func ended(t *testing.T, errs <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errs:
+		return err
+	case <-time.After(15 * time.Second):
+		t.Fatal("the held statement did not end")
+		return nil
+	}
+}
+
 // stateBecomes waits for request id to reach state.
 func stateBecomes(t *testing.T, store *approval.Store, id string, state approval.State) *approval.Request {
 	t.Helper()
@@ -212,7 +224,7 @@ func testApprovalsWaitMode(t *testing.T, relay pgwire.Relay) {
 		t.Fatal(err)
 	}
 	var pe *pgconn.PgError
-	if err := <-errs; !errors.As(err, &pe) || pe.Code != "42501" || pe.Message != "dbward: denied by dora@example.com: request "+denied+": not during the sale" {
+	if err := ended(t, errs); !errors.As(err, &pe) || pe.Code != "42501" || pe.Message != "dbward: denied by dora@example.com: request "+denied+": not during the sale" {
 		t.Fatalf("denied: %v", err)
 	}
 	if _, err := tx.Exec(ctx, "SELECT 1"); err == nil || !strings.Contains(err.Error(), "25P02") {
@@ -234,7 +246,7 @@ func testApprovalsWaitMode(t *testing.T, relay pgwire.Relay) {
 	if err := c.PgConn().CancelRequest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errs; !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to user request" {
+	if err := ended(t, errs); !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to user request" {
 		t.Fatalf("cancelled: %v", err)
 	}
 	if r := stateBecomes(t, store, cancelled, approval.Withdrawn); r.Outcome != "the client cancelled the statement" {
