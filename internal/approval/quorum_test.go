@@ -130,6 +130,9 @@ func TestDigestSeparatesParameters(t *testing.T) {
 		{Text: "DELETE FROM t WHERE id = $1 ", Params: base.Params},
 		// Length prefixes keep text and parameter bytes apart.
 		{Text: "DELETE FROM t WHERE id = $", Params: []Param{{Value: []byte("11")}}},
+		// The same bytes as another type are another value.
+		{Text: base.Text, Params: base.Params, ParamTypes: []uint32{23}},
+		{Text: base.Text, Params: base.Params, ParamTypes: []uint32{0}},
 	}
 	for _, o := range others {
 		if o.Digest() == base.Digest() {

@@ -50,9 +50,8 @@ func (p Person) inGroup(g string) bool {
 	return false
 }
 
-// Param is one bound parameter of an extended-protocol statement. (dbward
-// settles approvals on the simple protocol only so far: its requests have
-// none yet.)
+// Param is one bound parameter of an extended-protocol statement, as the
+// client sent it.
 type Param struct {
 	Null   bool   `json:"null,omitempty"`
 	Format int16  `json:"format,omitempty"` // 0 text, 1 binary
@@ -61,11 +60,15 @@ type Param struct {
 
 // Statement is what the request would run.
 type Statement struct {
-	Text        string  `json:"text"`
-	Params      []Param `json:"params,omitempty"`
-	Fingerprint string  `json:"fingerprint"`
-	Kind        string  `json:"kind,omitempty"`
-	Command     string  `json:"command,omitempty"`
+	Text   string  `json:"text"`
+	Params []Param `json:"params,omitempty"`
+	// ParamTypes are the parameter type OIDs the client's Parse gave (0:
+	// the server infers it): the same bytes mean another value as another
+	// type.
+	ParamTypes  []uint32 `json:"param_types,omitempty"`
+	Fingerprint string   `json:"fingerprint"`
+	Kind        string   `json:"kind,omitempty"`
+	Command     string   `json:"command,omitempty"`
 }
 
 // Digest identifies the statement exactly: text and parameters, each
@@ -88,6 +91,14 @@ func (s Statement) Digest() string {
 		default:
 			h.Write([]byte{1, byte(uint16(p.Format) >> 8), byte(p.Format)})
 			put(p.Value)
+		}
+	}
+	if len(s.ParamTypes) > 0 { // (absent from simple-protocol digests, which stay as they were)
+		binary.BigEndian.PutUint64(n[:], uint64(len(s.ParamTypes)))
+		h.Write(n[:])
+		for _, t := range s.ParamTypes {
+			binary.BigEndian.PutUint32(n[:4], t)
+			h.Write(n[:4])
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

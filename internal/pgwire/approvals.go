@@ -30,12 +30,8 @@ const (
 // in defer mode it is refused at once with the request's id, the same
 // pending request each time the string is sent again. When the approvals
 // cannot be read or written, it is refused.
-func (ss *session) settleApproval(ctx context.Context, v *verdict, text string) {
+func (ss *session) settleApproval(ctx context.Context, v *verdict, st approval.Statement) {
 	store := ss.srv.opts.Approvals
-	st := approval.Statement{Text: text, Fingerprint: fingerprints(v.stmts)}
-	if len(v.stmts) > 0 {
-		st.Kind, st.Command = string(v.stmts[0].Kind), v.stmts[0].Command
-	}
 	r, err := store.Redeem(ctx, ss.id.Name, ss.ds.Name, st)
 	if err == nil {
 		ss.runApproved(v, r)
@@ -122,6 +118,15 @@ func (ss *session) holdFor(ctx context.Context, v *verdict, r *approval.Request,
 	v.approval.State = string(got.State)
 	v.decision.Reason += ": " + string(got.State)
 	v.refusal = notApproved(got)
+}
+
+// approvalStatement is what an approval of text, judged as v, is of.
+func approvalStatement(v *verdict, text string) approval.Statement {
+	st := approval.Statement{Text: text, Fingerprint: fingerprints(v.stmts)}
+	if len(v.stmts) > 0 {
+		st.Kind, st.Command = string(v.stmts[0].Kind), v.stmts[0].Command
+	}
+	return st
 }
 
 // runApproved lets v run under request r's grant.
@@ -259,12 +264,16 @@ func fingerprints(stmts []analyze.Statement) string {
 	return strings.Join(fs, ",")
 }
 
-// extendedNeedsApproval is what a client gets for a statement that needs
-// approval sent with the extended protocol: approvals are settled on the
-// simple protocol only, for now.
+// extendedNeedsApproval is what a client gets for an Execute of a portal
+// whose statement needed no approval when it was parsed, but does now
+// (an EXECUTE or FETCH whose SQL-level statement or cursor changed).
 func extendedNeedsApproval(d policy.Decision) *pgError {
 	e := refusal(d)
-	e.Hint = "the statement was not run; statements that need approval go through the simple query protocol for now " +
-		"(psql, or pgx's QueryExecModeSimpleProtocol, with literal values): send it that way to get an approval request"
+	e.Hint = "the statement was not run; what it runs changed since it was prepared: prepare it again to get an approval request"
 	return e
+}
+
+// errTaken is the server's error for a Parse of a name already in use.
+func errTaken(name string) *pgError {
+	return &pgError{Severity: "ERROR", Code: "42P05", Message: "prepared statement \"" + name + "\" already exists"}
 }

@@ -17,6 +17,7 @@ const (
 	codeFeatureNotSupported   = "0A000" // replication connections, …
 	codeAdminShutdown         = "57P01" // dbward is shutting down
 	codeQueryCanceled         = "57014" // a statement held for approval was cancelled
+	codeProgramLimitExceeded  = "54000" // too much held after a statement that waits for approval
 	codeInternalError         = "XX000" // policy evaluation failed (fail closed)
 )
 

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"sync"
 
@@ -33,6 +34,10 @@ type inflight struct {
 	// client side to take (session.applyDefinitions).
 	defined []definition
 
+	// private: dbward's own statements now on the server, and the client's
+	// names for them, which the server's errors say instead.
+	private map[string]string
+
 	// The last Result built, kept to serve the next result set like it.
 	last     *mask.Result
 	lastMask *maskCtx
@@ -58,7 +63,11 @@ type awaited struct {
 	copyWithheld bool
 	portal       string // 'E': the portal it runs; 'D': the portal or statement described
 	describe     byte   // 'D': 'P' portal or 'S' statement
-	internal     bool   // 'D': sent by dbward, not the client: its answer is not relayed
+	internal     bool   // 'D', 'P', 'C': sent by dbward, not the client: its answer is not relayed
+	// 'P': the client's Parse of a statement that waits for approval, and
+	// its name: forgotten if the server refuses or skips the Parse.
+	pending *parsedStmt
+	name    string // ('C' internal: the private statement it closes)
 }
 
 // recorded is where a statement is in the audit trail.
@@ -155,6 +164,9 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 			// The upstream skips everything up to the next Sync.
 			i := 0
 			for i < len(f.queue) && f.queue[i].typ != 'S' {
+				if p := f.queue[i].pending; p != nil {
+					f.defined = append(f.defined, definition{unparsed: f.queue[i].name, unparsedStmt: p})
+				}
 				i++
 			}
 			f.drop(i)
@@ -164,6 +176,10 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		return o, ok, m
 	case '1', '2', '3': // ParseComplete, BindComplete, CloseComplete
 		if head.typ == 'P' || head.typ == 'B' || head.typ == 'C' {
+			m.swallow = head.internal
+			if head.typ == 'C' && head.name != "" {
+				delete(f.private, head.name)
+			}
 			f.drop(1)
 		}
 	case 'T', 'n': // RowDescription, NoData: the end of a Describe's answer
@@ -290,4 +306,49 @@ func (f *inflight) takeDefined() []definition {
 	d := f.defined
 	f.defined = nil
 	return d
+}
+
+// forwardedParse notes the client's Parse of a statement that waits for
+// approval, p, as name: if the server refuses or skips it, the client side
+// forgets p (session.applyDefinitions).
+func (f *inflight) forwardedParse(name string, p *parsedStmt) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queue = append(f.queue, awaited{typ: 'P', pending: p, name: name})
+}
+
+// forwardedInternal notes a Parse or Close of dbward's own, whose answer
+// the client does not get. A Close names the private statement it closes.
+func (f *inflight) forwardedInternal(typ byte, closes string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queue = append(f.queue, awaited{typ: typ, internal: true, name: closes})
+}
+
+// hidePrivate notes that private statement priv stands for the client's
+// statement name until it is closed: the server's errors name it so.
+func (f *inflight) hidePrivate(priv, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.private == nil {
+		f.private = map[string]string{}
+	}
+	f.private[priv] = name
+}
+
+// unprivate rewrites the names of private statements an ErrorResponse or
+// NoticeResponse tells, to the client's names for them.
+func (f *inflight) unprivate(raw []byte) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.private) == 0 || !bytes.Contains(raw, []byte(privatePrefix)) {
+		return raw
+	}
+	out := raw
+	for priv, name := range f.private {
+		out = bytes.ReplaceAll(out, []byte(priv), []byte(name))
+	}
+	out = bytes.Clone(out)
+	binary.BigEndian.PutUint32(out[1:5], uint32(len(out)-1))
+	return out
 }

@@ -31,8 +31,9 @@ type verdict struct {
 	// each Execute.
 	session bool
 	// approve: policy wants it approved, and approvals are kept; each run
-	// of a Query is settled against them (settleApproval) before it is
-	// forwarded. (A Parse of it is refused: extendedNeedsApproval.)
+	// of it is settled against them (settleApproval) before it is
+	// forwarded: a Query's at once, an Execute's once its batch is sent
+	// (approvals_extended.go).
 	approve bool
 	// approval: the request it waits for or runs under, for its record.
 	approval audit.Approval
@@ -56,6 +57,10 @@ func (ss *session) judge(ctx context.Context, text string, quick bool) (_ verdic
 	stmts := ss.srv.opts.Analyzer.Analyze(text)
 	if len(stmts) == 0 {
 		return verdict{}, true // empty query: the server answers EmptyQueryResponse
+	}
+	if name := privateSQLName(stmts); name != "" {
+		return verdict{stmts: stmts, refusal: errPrivateName(name),
+			decision: policy.Decision{Action: policy.Deny, Rule: "private_name", Reason: "names one of dbward's own prepared statements"}}, true
 	}
 	session := false
 	for i := range stmts {
@@ -318,6 +323,10 @@ type definition struct {
 	lineage    *lineage.Query
 	// closeCursor: CLOSE, the cursor ("*": all).
 	closeCursor string
+	// unparsed: a Parse of unparsedStmt as this name, which the server
+	// refused or skipped (a statement that waits for approval).
+	unparsed     string
+	unparsedStmt *parsedStmt
 }
 
 // forget drops a name ("*": every name) from the two maps of one server
@@ -341,6 +350,12 @@ func (ss *session) applyDefinitions() {
 	// server, and cursors and portals another: a name defined one way
 	// is forgotten the other.)
 	for _, d := range ss.flight.takeDefined() {
+		if d.unparsedStmt != nil {
+			if ss.parsed[d.unparsed] == d.unparsedStmt {
+				delete(ss.parsed, d.unparsed)
+			}
+			continue
+		}
 		forget(d.deallocate, ss.prepared, ss.parsed)
 		forget(d.closeCursor, ss.cursors, ss.portals)
 		if d.prepare != "" {

@@ -42,6 +42,9 @@ func needsDurable(stmts []analyze.Statement) bool {
 type parsedStmt struct {
 	v    verdict
 	text string // (judged again at each Execute when v.session)
+	// pending: it waits for approval, and is not on the server under the
+	// client's name (approvals_extended.go).
+	pending *pendingApproval
 }
 
 // recordStatements appends one statement record per statement of v and

@@ -32,6 +32,20 @@ const (
 // the result is stepSlow and the caller judges elsewhere. A non-nil error
 // ends the session with that FATAL.
 func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []byte, quick bool) ([]byte, step, *pgError) {
+	if ss.batch != nil && !ss.settling {
+		// A batch that waits for approval: held until it ends.
+		switch typ {
+		case 'S', 'H':
+			if quick {
+				return out, stepSlow, nil // (settling may wait for approvers)
+			}
+			return ss.settleBatch(ctx, out, raw)
+		case 'X':
+			ss.batch, ss.batchBytes = nil, 0
+			return append(out, raw...), stepEnd, nil
+		}
+		return out, stepOn, ss.holdMessage(raw)
+	}
 	switch typ {
 	case 'B', 'E', 'C':
 		ss.applyDefinitions() // (Query and Parse: in judge)
@@ -50,7 +64,7 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			if quick {
 				return out, stepSlow, nil // (the approvals store is a database)
 			}
-			ss.settleApproval(ctx, &v, text)
+			ss.settleApproval(ctx, &v, approvalStatement(&v, text))
 		}
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'P':
@@ -63,12 +77,14 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !decided {
 			return out, stepSlow, nil
 		}
-		if v.approve {
-			// Not forwarded: the server must never hold a statement that
-			// waits for approval under a name the client controls, since
-			// dbward's view of the names can be made to go stale (a Close
-			// or Parse the server skips after an error).
-			v.refusal = extendedNeedsApproval(v.decision)
+		switch old := ss.parsed[name]; {
+		case isPrivate(name):
+			v.refusal = errPrivateName(name)
+		case v.approve && v.refusal == nil:
+			return ss.parseForApproval(out, raw, name, text, v), stepOn, nil
+		case name != "" && old != nil && old.pending != nil:
+			// (The server does not have it to refuse, and keeps the first.)
+			return ss.refuseMessage(out, errTaken(name)), stepOn, nil
 		}
 		ss.flight.forwarded('P', nil)
 		if v.refusal != nil {
@@ -93,6 +109,16 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		portal, stmt, ok := bindNames(raw)
 		if !ok {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Bind message", "")
+		}
+		if isPrivate(stmt) {
+			return ss.refuseMessage(out, errPrivateName(stmt)), stepOn, nil
+		}
+		if p := ss.parsed[stmt]; p != nil && p.pending != nil {
+			if !ss.settling {
+				return out, stepOn, ss.holdMessage(raw) // (the batch is held from here)
+			}
+			out, perr := ss.bindPending(ctx, out, raw, portal, stmt, p)
+			return out, stepOn, perr
 		}
 		if p := ss.parsed[stmt]; p != nil {
 			ss.portals[portal] = p
@@ -136,6 +162,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'C':
 		if kind, name, ok := closeTarget(raw); ok && kind == 'S' {
+			if isPrivate(name) {
+				return ss.refuseMessage(out, errPrivateName(name)), stepOn, nil
+			}
 			delete(ss.parsed, name)
 			delete(ss.prepared, name)
 		} else if ok && kind == 'P' {
@@ -152,9 +181,18 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 		if !ok {
 			return out, stepOn, fatal(codeProtocolViolation, "dbward: invalid Describe message", "")
 		}
+		if raw[5] == 'S' {
+			if isPrivate(name) {
+				return ss.refuseMessage(out, errPrivateName(name)), stepOn, nil
+			}
+			if p := ss.parsed[name]; p != nil && p.pending != nil {
+				return ss.describePending(out, p), stepOn, nil
+			}
+		}
 		ss.flight.forwardedDescribe(raw[5], name, false)
 	case 'S':
 		ss.flight.forwarded(typ, nil)
+		return ss.appendCleanup(append(out, raw...)), stepOn, nil
 	case 'F':
 		v := verdict{stmts: []analyze.Statement{{Text: "(fast-path function call)", Kind: analyze.KindUnknown, Command: "FUNCTION CALL"}},
 			decision: policy.Decision{Action: policy.Deny, Rule: "fastpath_function_call", Reason: "the fast-path function call protocol is not allowed"},
@@ -203,13 +241,18 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 		return append(out, raw...), stepOn, nil
 	}
 	if raw[0] == 'E' {
-		// Inside the extended protocol a failing Parse stands for the
-		// Execute: the upstream answers it with the error and skips to Sync.
-		ss.flight.forwarded('P', nil)
-		return ss.denials.appendParse(out, "dbward_refused", perr), stepOn, nil
+		return ss.refuseMessage(out, perr), stepOn, nil
 	}
 	ss.flight.forwarded('Q', nil)
 	return ss.denials.appendQuery(out, perr), stepOn, nil
+}
+
+// refuseMessage appends, in place of an extended-protocol message, a
+// failing Parse: the upstream answers it with the client's error perr and
+// skips to Sync, as it would for the message's own error.
+func (ss *session) refuseMessage(out []byte, perr *pgError) []byte {
+	ss.flight.forwarded('P', nil)
+	return ss.denials.appendParse(out, "dbward_refused", perr)
 }
 
 // fromServer appends to out what the client gets for one upstream message,
@@ -247,6 +290,10 @@ func (ss *session) fromServer(out []byte, typ byte, raw []byte) (_ []byte, isFat
 	}
 	if m.message != nil {
 		raw = mask.Message(nil, raw, m.message.plan, ss.flight.tr, m.message.sensitive)
+	}
+	switch typ {
+	case 'E', 'N':
+		raw = ss.flight.unprivate(raw)
 	}
 	switch typ {
 	case 'E':

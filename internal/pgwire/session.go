@@ -61,6 +61,16 @@ type session struct {
 	parsed, portals map[string]*parsedStmt
 	// lastMask is the last statement's masking (maskFor). Client side only.
 	lastMask *maskCtx
+	// batch: the messages held since a Bind of a statement that waits for
+	// approval, until the Sync or Flush that ends their batch; settling:
+	// they are being replayed, replayRest what follows the one replayed;
+	// cleanup: private statements to close after the next Sync
+	// (approvals_extended.go). Client side only.
+	batch      [][]byte
+	batchBytes int
+	settling   bool
+	replayRest [][]byte
+	cleanup    []string
 
 	auditID string        // the session's id in the audit trail
 	stmtSeq atomic.Uint64 // the last statement number recorded
