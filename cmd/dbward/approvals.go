@@ -197,6 +197,7 @@ func printRequest(w io.Writer, r *approval.Request) {
 	for i, p := range r.Statement.Params {
 		fmt.Fprintf(w, "  $%d          %s\n", i+1, paramText(p))
 	}
+	printEffect(w, r)
 	for _, v := range r.Votes {
 		verb := "denied"
 		if v.Approve {
@@ -210,6 +211,48 @@ func printRequest(w io.Writer, r *approval.Request) {
 	}
 	if r.Outcome != "" {
 		fmt.Fprintf(w, "outcome       %s\n", r.Outcome)
+	}
+}
+
+// printEffect shows what the request's preview found: the rows, the bounds
+// the run is held to, and the sample.
+func printEffect(w io.Writer, r *approval.Request) {
+	e := r.Effect
+	if e == nil {
+		if r.Preview != "" {
+			fmt.Fprintf(w, "effect        %s\n", r.Preview)
+		}
+		return
+	}
+	bounds := fmt.Sprintf("exactly %d row", e.Rows)
+	if e.MinRows != e.MaxRows {
+		bounds = fmt.Sprintf("%d to %d row", e.MinRows, e.MaxRows)
+	}
+	if e.MaxRows != 1 {
+		bounds += "s"
+	}
+	fmt.Fprintf(w, "effect        %s (a dry run; approved once, it runs only if it affects %s, or is rolled back)\n", e.Summary, bounds)
+	for _, sample := range []struct {
+		name string
+		rows [][]*string
+	}{{"before", e.Before}, {"after", e.After}} {
+		if len(sample.rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %-12s%s\n", sample.name, strings.Join(e.Columns, " | "))
+		for _, row := range sample.rows {
+			vals := make([]string, len(row))
+			for i, v := range row {
+				vals[i] = "NULL"
+				if v != nil {
+					vals[i] = oneLine(*v, 40)
+				}
+			}
+			fmt.Fprintf(w, "  %-12s%s\n", "", strings.Join(vals, " | "))
+		}
+	}
+	if e.Note != "" {
+		fmt.Fprintf(w, "  %-12s%s\n", "note", e.Note)
 	}
 }
 

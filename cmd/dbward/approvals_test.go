@@ -118,6 +118,10 @@ approvals:
 	if code != 0 || !strings.Contains(out, "claude@alice (agent, for alice)") || !strings.Contains(out, "statement     DELETE FROM t WHERE id = 2") {
 		t.Fatalf("show: exit %d\n%s", code, out)
 	}
+	// The dry run's effect, with its sample, is what dora approves.
+	if !strings.Contains(out, "effect        deletes 1 row from public.t (a dry run; approved once, it runs only if it affects exactly 1 row, or is rolled back)\n  before      id\n              2\n") {
+		t.Errorf("show has no effect:\n%s", out)
+	}
 
 	// An agent cannot approve; nobody acts without a token.
 	if _, errOut, code := cli("agent-tok", "approve", id, "--server", server); code != 1 || !strings.Contains(errOut, "an agent never approves") {

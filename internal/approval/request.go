@@ -104,6 +104,37 @@ func (s Statement) Digest() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Effect is what a write would do, as a dry run found before anyone
+// approved it: approvers approve an effect, not just a text.
+type Effect struct {
+	Summary string `json:"summary"` // "deletes 1,204 rows from public.orders"
+	Command string `json:"command,omitempty"`
+	Table   string `json:"table,omitempty"`
+	Rows    int64  `json:"rows"`
+	// A sample of the rows, as they were and as they would be; values the
+	// policy masks are masked (nil: NULL).
+	Columns []string    `json:"columns,omitempty"`
+	Before  [][]*string `json:"before,omitempty"`
+	After   [][]*string `json:"after,omitempty"`
+	Note    string      `json:"note,omitempty"` // what the sample cannot show
+	// MinRows and MaxRows bound the rows the approved statement may affect
+	// when it runs (the policy's tolerance_percent around Rows); otherwise
+	// it is rolled back.
+	MinRows int64 `json:"min_rows"`
+	MaxRows int64 `json:"max_rows"`
+}
+
+// Allows reports whether a run that affected rows stays within e's bounds.
+func (e *Effect) Allows(rows int64) bool {
+	return e == nil || rows >= e.MinRows && rows <= e.MaxRows
+}
+
+// Bounds sets MinRows and MaxRows to Rows give or take percent of it.
+func (e *Effect) Bounds(percent float64) {
+	d := int64(float64(e.Rows) * percent / 100)
+	e.MinRows, e.MaxRows = max(e.Rows-d, 0), e.Rows+d
+}
+
 // Vote is one approver's decision.
 type Vote struct {
 	By      Person    `json:"by"`
@@ -128,12 +159,16 @@ type Request struct {
 	Rule        string            `json:"rule,omitempty"`
 	Reason      string            `json:"reason,omitempty"`
 	Intent      map[string]string `json:"intent,omitempty"`
-	Quorum      Quorum            `json:"quorum"`
-	Session     string            `json:"session,omitempty"` // the session that asked (audit correlation)
-	Created     time.Time         `json:"created"`
-	ExpiresAt   time.Time         `json:"expires_at"`
-	Votes       []Vote            `json:"votes,omitempty"`
-	Decided     time.Time         `json:"decided,omitzero"`
+	// Effect is the statement's preview; nil when it has none (reads,
+	// DDL, COPY), and Preview says why when a write could not be previewed.
+	Effect    *Effect   `json:"effect,omitempty"`
+	Preview   string    `json:"preview,omitempty"`
+	Quorum    Quorum    `json:"quorum"`
+	Session   string    `json:"session,omitempty"` // the session that asked (audit correlation)
+	Created   time.Time `json:"created"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Votes     []Vote    `json:"votes,omitempty"`
+	Decided   time.Time `json:"decided,omitzero"`
 	// Why it ended: who denied and why, or why it was withdrawn.
 	Outcome string `json:"outcome,omitempty"`
 	// GrantUntil is when an approved request stops running its statement

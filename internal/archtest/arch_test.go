@@ -36,7 +36,10 @@ var forbidden = map[string][]string{
 	// Notifications tell people of requests over HTTP, apart from the
 	// store; they know requests alone.
 	"internal/approval/notify": {module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream", module + "internal/mask", module + "internal/audit", module + "internal/config", module + "internal/console"},
-	"internal/audit":           {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
+	// A preview dry-runs a write on a connection it is given; the session
+	// masks its sample and keeps it with the request.
+	"internal/preview": {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/approval", module + "internal/audit", module + "internal/mask"},
+	"internal/audit":   {"net/http", module + "internal/pgwire", module + "internal/policy", module + "internal/analyze", module + "internal/upstream"},
 }
 
 type pkgInfo struct {

@@ -47,6 +47,7 @@ func (ss *session) settleApproval(ctx context.Context, v *verdict, st approval.S
 			// (A held statement has a request of its own: its client
 			// withdraws it by going away.)
 			r = ss.newRequest(v, st, mode)
+			r.Effect, r.Preview = ss.previewEffect(ctx, v, st)
 			err = store.Create(ctx, r)
 		}
 	}
@@ -135,6 +136,13 @@ func (ss *session) runApproved(v *verdict, r *approval.Request) {
 	v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, strings.Join(r.Approvers(), ", "))
 	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
 	v.refusal = nil
+	if r.Effect != nil && r.GrantUntil.IsZero() {
+		// (A one-time approval is of the effect its approvers saw; a
+		// window lets the statement run again and again, to varying
+		// effect.)
+		v.check = r.Effect
+		v.decision.Reason += "; its preview " + r.Effect.Summary
+	}
 	ss.srv.log.Info("approved statement runs", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "uses", r.Uses)
 }
 
@@ -190,7 +198,7 @@ func approvalRequired(r *approval.Request) *pgError {
 	rule, reason := orDefault(r.Rule, "policy"), orDefault(r.Reason, "the statement needs approval")
 	return &pgError{Severity: "ERROR", Code: codeInsufficientPrivilege,
 		Message: fmt.Sprintf("dbward: approval required by %s: %s — request %s needs %s", rule, reason, r.ID, r.Quorum.Describe()),
-		Detail:  fmt.Sprintf("Request %s waits for a decision until %s.", r.ID, r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
+		Detail:  effectSentence(r) + fmt.Sprintf("Request %s waits for a decision until %s.", r.ID, r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
 		Hint:    fmt.Sprintf("the statement was not run; approve with: dbward approvals approve %s — then send the same statement again to run it", r.ID)}
 }
 
@@ -199,8 +207,8 @@ func approvalRequired(r *approval.Request) *pgError {
 func heldNotice(r *approval.Request) *pgError {
 	return &pgError{Severity: "NOTICE", Code: "00000",
 		Message: fmt.Sprintf("dbward: approval required — request %s needs %s; approve with: dbward approvals approve %s", r.ID, r.Quorum.Describe(), r.ID),
-		Detail: fmt.Sprintf("%s: %s. The statement is held until the request is decided, or until %s; cancelling it withdraws the request.",
-			orDefault(r.Rule, "policy"), orDefault(r.Reason, "the statement needs approval"), r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))}
+		Detail: fmt.Sprintf("%s: %s. %sThe statement is held until the request is decided, or until %s; cancelling it withdraws the request.",
+			orDefault(r.Rule, "policy"), orDefault(r.Reason, "the statement needs approval"), effectSentence(r), r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))}
 }
 
 // notApproved is what a client gets for a statement held for request r,
@@ -243,6 +251,15 @@ func withdrawnError(id string, why error) *pgError {
 	return &pgError{Severity: "ERROR", Code: codeQueryCanceled,
 		Message: fmt.Sprintf("dbward: approval request %s withdrawn: %v", id, why),
 		Hint:    "the statement was not run"}
+}
+
+// effectSentence tells what r's preview found, for the client: "It
+// deletes 3 rows from public.orders. "; "" without one.
+func effectSentence(r *approval.Request) string {
+	if r.Effect == nil {
+		return ""
+	}
+	return "It " + r.Effect.Summary + ". "
 }
 
 func orDefault(s, def string) string {

@@ -214,7 +214,7 @@ func testApprovalsDeferMode(t *testing.T, relay pgwire.Relay) {
 		switch {
 		case ev.Decision.Action == "approve" && ev.Approval.State == "pending" && strings.HasSuffix(ev.Decision.Reason, "(request "+id+")"):
 			waited++
-		case ev.Decision.Action == "allow" && ev.Approval.State == "used" && ev.Decision.Reason == "approved in "+id+" by dora@example.com":
+		case ev.Decision.Action == "allow" && ev.Approval.State == "used" && ev.Decision.Reason == "approved in "+id+" by dora@example.com; its preview deletes 1 row from public.orders":
 			ran++
 		default:
 			t.Errorf("record of %s: %+v", id, ev)

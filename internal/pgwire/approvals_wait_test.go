@@ -174,7 +174,7 @@ func testApprovalsWaitMode(t *testing.T, relay pgwire.Relay) {
 		t.Fatal(err)
 	}
 	// (The notice's detail follows it.)
-	if code, stderr := p.wait(t); code != 0 || !strings.HasPrefix(stderr, "DETAIL:  people_updates_need_a_dba: updates in prod need a DBA. The statement is held until") ||
+	if code, stderr := p.wait(t); code != 0 || !strings.HasPrefix(stderr, "DETAIL:  people_updates_need_a_dba: updates in prod need a DBA. It updates 1 row in public.orders. The statement is held until") ||
 		strings.Contains(stderr, "\n") || strings.TrimSpace(p.stdout.String()) != "UPDATE 1" {
 		t.Fatalf("psql after approval: exit %d, stdout %q, stderr %q", code, p.stdout.String(), stderr)
 	}

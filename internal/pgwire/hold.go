@@ -29,6 +29,9 @@ type relayHooks struct {
 	tell func([]byte) bool
 	// closed reports whether the client has closed its side.
 	closed func() bool
+	// send writes messages to the upstream out of turn, after what the
+	// relay has for it; false if the relay has ended.
+	send func([]byte) bool
 }
 
 // hold starts holding a statement: the context it returns ends when the

@@ -68,6 +68,11 @@ type awaited struct {
 	// its name: forgotten if the server refuses or skips the Parse.
 	pending *parsedStmt
 	name    string // ('C' internal: the private statement it closes)
+	// quiet: 'D' of a Query sent as Execute: a NoData is not relayed.
+	quiet bool
+	// check: 'E' of an approved statement whose rows are checked against
+	// its preview (effect_check.go).
+	check *effectCheck
 }
 
 // recorded is where a statement is in the audit trail.
@@ -150,6 +155,12 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		if typ == 'C' {
 			tag = commandTag(raw)
 		}
+		if c := head.check; c != nil {
+			rows := max(rowsOf(tag), 0)
+			m.swallow = !c.want.Allows(rows) // (the error that rolls it back stands for it)
+			c.result <- checkResult{rows: rows}
+			head.check = nil
+		}
 		o, ok = f.complete(head, tag, "", false)
 		return o, ok, m
 	case 's': // PortalSuspended: the Execute ends, the portal lives on
@@ -159,6 +170,10 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		if head.mask != nil {
 			m.message = head.mask
 		}
+		if c := head.check; c != nil {
+			c.result <- checkResult{failed: true}
+			head.check = nil
+		}
 		o, ok = f.complete(head, "", errorCode(raw), true)
 		if head.typ != 'Q' {
 			// The upstream skips everything up to the next Sync.
@@ -166,6 +181,9 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 			for i < len(f.queue) && f.queue[i].typ != 'S' {
 				if p := f.queue[i].pending; p != nil {
 					f.defined = append(f.defined, definition{unparsed: f.queue[i].name, unparsedStmt: p})
+				}
+				if c := f.queue[i].check; c != nil { // (skipped: it never ran)
+					c.result <- checkResult{failed: true}
 				}
 				i++
 			}
@@ -186,6 +204,7 @@ func (f *inflight) answer(typ byte, raw []byte) (o outcome, ok bool, m maskStep)
 		switch {
 		case head.typ == 'D':
 			m = f.described1(head, raw)
+			m.swallow = m.swallow || head.quiet && typ == 'n'
 			f.drop(1)
 		case head.typ == 'Q' && head.mask != nil && typ == 'T':
 			m = f.resultOf(head, raw)
@@ -351,4 +370,24 @@ func (f *inflight) unprivate(raw []byte) []byte {
 	out = bytes.Clone(out)
 	binary.BigEndian.PutUint32(out[1:5], uint32(len(out)-1))
 	return out
+}
+
+// quietNoData makes the Describe just forwarded relay a RowDescription
+// only: it stands for a Query's, which says nothing of a statement that
+// returns no rows.
+func (f *inflight) quietNoData() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.queue); n > 0 {
+		f.queue[n-1].quiet = true
+	}
+}
+
+// setCheck gives the Execute just forwarded its effect check.
+func (f *inflight) setCheck(c *effectCheck) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.queue); n > 0 {
+		f.queue[n-1].check = c
+	}
 }

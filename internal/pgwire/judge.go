@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dbward/dbward/internal/analyze"
+	"github.com/dbward/dbward/internal/approval"
 	"github.com/dbward/dbward/internal/audit"
 	"github.com/dbward/dbward/internal/lineage"
 	"github.com/dbward/dbward/internal/policy"
@@ -37,6 +38,9 @@ type verdict struct {
 	approve bool
 	// approval: the request it waits for or runs under, for its record.
 	approval audit.Approval
+	// check: it runs approved, and the rows it affects must stay within
+	// what its approvers saw (effect_check.go).
+	check *approval.Effect
 }
 
 // judge decides whether a query string may run. Its verdict's refusal is

@@ -65,6 +65,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 				return out, stepSlow, nil // (the approvals store is a database)
 			}
 			ss.settleApproval(ctx, &v, approvalStatement(&v, text))
+			if v.check != nil && v.refusal == nil {
+				return ss.runChecked(ctx, out, raw, &v, text)
+			}
 		}
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'P':
@@ -143,6 +146,12 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 				cont.v.session = false
 				ss.portals[portal] = cont
 			}
+		case p != nil && p.v.check != nil:
+			if quick {
+				return out, stepSlow, nil // (the check waits for the rows)
+			}
+			v, decided = p.v, true
+			p.v.check = nil // (checked at its first Execute, which runs it whole)
 		case p != nil:
 			v, decided = p.v, true
 		default:
@@ -158,6 +167,9 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			// The rows will come without their columns: ask for them.
 			out = appendDescribePortal(out, portal)
 			ss.flight.forwardedDescribe('P', portal, true)
+		}
+		if v.check != nil && v.refusal == nil {
+			return ss.executeChecked(ctx, out, portal, &v)
 		}
 		return ss.runOrRefuse(out, raw, &v, quick)
 	case 'C':

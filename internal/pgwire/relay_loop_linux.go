@@ -59,7 +59,7 @@ func (ss *session) runOnLoop(ctx context.Context) bool {
 	ss.cr.r, ss.ur.r = r.cfd, r.ufd
 	onLoop := func(why *pgError) bool { return l.post(func() { r.end(why) }) }
 	ss.onLoop.Store(&onLoop)
-	ss.hooks.Store(&relayHooks{tell: r.tell, closed: r.clientClosed})
+	ss.hooks.Store(&relayHooks{tell: r.tell, closed: r.clientClosed, send: r.send})
 	if !l.post(r.start) {
 		syscall.Close(int(r.cfd))
 		syscall.Close(int(r.ufd))
@@ -214,14 +214,24 @@ func (r *loopRelay) judgeElsewhere(typ byte, raw []byte) {
 }
 
 // tell writes messages to the client out of turn (relayHooks).
-func (r *loopRelay) tell(b []byte) bool {
+func (r *loopRelay) tell(b []byte) bool { return r.outOfTurn(sideClient, b) }
+
+// send writes messages to the upstream out of turn (relayHooks).
+func (r *loopRelay) send(b []byte) bool { return r.outOfTurn(sideUp, b) }
+
+// outOfTurn queues b for one side, on the loop, after what waits for it.
+func (r *loopRelay) outOfTurn(side int, b []byte) bool {
 	b = append([]byte(nil), b...)
 	return r.l.post(func() {
 		if r.ended {
 			return
 		}
-		r.toClient = append(r.toClient, b...)
-		r.flush(sideClient)
+		if side == sideClient {
+			r.toClient = append(r.toClient, b...)
+		} else {
+			r.toUp = append(r.toUp, b...)
+		}
+		r.flush(side)
 		r.rewatch()
 	})
 }

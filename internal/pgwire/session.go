@@ -39,6 +39,7 @@ type session struct {
 	ds         *config.Datastore
 	catalog    *upstream.Catalog
 	clientAddr string
+	params     map[string]string      // the client's startup parameters (a preview's connection is set up alike)
 	appName    atomic.Pointer[string] // application_name, as the upstream last reported it
 
 	pid    uint32 // the cancel key dbward gave the client

@@ -217,6 +217,7 @@ func (s *Server) login(ctx context.Context, conn net.Conn, r *reader, version ui
 		catalog:    s.catalog[ds.Name],
 		clientAddr: remoteIP(conn),
 		auditID:    newSessionID(),
+		params:     params,
 	}
 	ss.flight.tr = s.opts.Mask
 	ss.cr.max = s.opts.MaxMessageSize

@@ -43,6 +43,10 @@ type Approvals struct {
 	// Expires is how long a request waits for a decision; 0: the
 	// approvals default.
 	Expires time.Duration `json:"expires"`
+	// TolerancePercent is how far, in percent of the rows the preview
+	// found, the rows an approved statement affects may differ before it
+	// is rolled back; 0: not at all.
+	TolerancePercent float64 `json:"tolerance_percent"`
 }
 
 // Decision is data.dbward.decision for one statement.
@@ -79,6 +83,7 @@ var (
 	kAction, kRule, kReason, kHint, kApprovals, kMask = key("action"), key("rule"), key("reason"), key("hint"), key("approvals"), key("mask")
 	kCount, kDistinctGroups, kRequiredGroups          = key("count"), key("distinct_groups"), key("required_groups")
 	kOwnerCounts, kMode, kExpires                     = key("owner_counts"), key("mode"), key("expires")
+	kTolerancePercent                                 = key("tolerance_percent")
 )
 
 // decisionFrom reads the value of data.dbward.decision. The built-in bundle
@@ -175,6 +180,17 @@ func approvalsFrom(v ast.Value) (*Approvals, error) {
 			return nil, fmt.Errorf(`approvals expires %v is not a positive duration such as "30m" or "24h"`, t)
 		}
 		a.Expires = d
+	}
+	if t := obj.Get(kTolerancePercent); t != nil {
+		n, ok := t.Value.(ast.Number)
+		f := 0.0
+		if ok {
+			f, ok = n.Float64()
+		}
+		if !ok || f < 0 || f > 100 {
+			return nil, fmt.Errorf("approvals tolerance_percent %v is not a number from 0 to 100", t)
+		}
+		a.TolerancePercent = f
 	}
 	if t := obj.Get(kRequiredGroups); t != nil {
 		arr, ok := t.Value.(*ast.Array)

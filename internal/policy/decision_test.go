@@ -66,6 +66,9 @@ func TestDecisionFrom(t *testing.T) {
 		{`{"action": "approve", "approvals": {"expires": "soon"}}`, `expires "soon"`},
 		{`{"action": "approve", "approvals": {"expires": "-1h"}}`, `expires "-1h"`},
 		{`{"action": "approve", "approvals": {"expires": 3600}}`, `expires 3600`},
+		{`{"action": "approve", "approvals": {"tolerance_percent": 12.5}}`, ""},
+		{`{"action": "approve", "approvals": {"tolerance_percent": -3}}`, `tolerance_percent -3`},
+		{`{"action": "approve", "approvals": {"tolerance_percent": "5%"}}`, `tolerance_percent "5%"`},
 		{`{"action": "allow", "mask": ["x"]}`, "mask is []interface {}"},
 	}
 	for _, c := range cases {

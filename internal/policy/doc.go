@@ -44,7 +44,9 @@
 //	               "required_groups": ["dba"],  count defaults to 1)
 //	               "owner_counts": false,       (an agent's owner may approve)
 //	               "mode": "wait" | "defer",    (default: wait for people, defer for agents)
-//	               "expires": "1h"},            (how long a request waits)
+//	               "expires": "1h",             (how long a request waits)
+//	               "tolerance_percent": 10},    (how far the rows an approved write
+//	                                             affects may drift from its preview)
 //	 "mask": {...}}                             (optional, for package mask)
 //
 // By name, your rules add to the built-in ones or replace them:

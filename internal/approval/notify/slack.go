@@ -63,6 +63,9 @@ func slackMessage(event string, r *approval.Request, link string) slack {
 		}
 		lines = append(lines, "*Intent:* "+mrkdwn(strings.Join(kv, ", "), 500))
 	}
+	if r.Effect != nil {
+		lines = append(lines, "*Effect:* "+mrkdwn(r.Effect.Summary, 300)+" (a dry run)")
+	}
 	lines = append(lines, "*Needs:* "+mrkdwn(r.Quorum.Describe(), 300)+", by "+utc(r.ExpiresAt))
 	return slack{Text: text, Blocks: []slackBlock{
 		{Type: "section", Text: &slackText{Type: "mrkdwn", Text: strings.Join(lines, "\n")}},

@@ -65,6 +65,14 @@ approvals_problem(a) := "are not an object" if {
 	not object.get(a, "mode", "wait") in {"wait", "defer"}
 } else := "expires is not a duration such as \"30m\"" if {
 	not valid_duration(object.get(a, "expires", "1h"))
+} else := "tolerance_percent is not a number from 0 to 100" if {
+	not valid_percent(object.get(a, "tolerance_percent", 0))
+}
+
+valid_percent(n) if {
+	is_number(n)
+	n >= 0
+	n <= 100
 }
 
 # (checked by pattern first: parse_duration_ns fails the whole evaluation
@@ -127,7 +135,8 @@ chosen := object.union_n([
 # An approve decision asks for a quorum that satisfies every approve rule
 # in force: the largest count, distinct groups if any rule asks for them,
 # every required group, the owner counting only where every rule lets it,
-# and the shortest expiry. The mode is the first rule's that names one.
+# the shortest expiry and the smallest tolerance. The mode is the first
+# rule's that names one.
 approvals_part := {"approvals": object.union_n([
 	{
 		"count": max([object.get(a, "count", 1) | some a in quorums]),
@@ -137,6 +146,7 @@ approvals_part := {"approvals": object.union_n([
 	owner_part(quorums),
 	mode_part(quorums),
 	expires_part(quorums),
+	tolerance_part(quorums),
 ])} if {
 	effective[winners[0]].action == "approve"
 	quorums := [effective[name].approvals | some name in winners]
@@ -158,6 +168,12 @@ expires_part(qs) := {"expires": shortest} if {
 	exps := [a.expires | some a in qs; valid_duration(object.get(a, "expires", null))]
 	count(exps) > 0
 	shortest := [e | some e in exps; every f in exps { time.parse_duration_ns(e) <= time.parse_duration_ns(f) }][0]
+} else := {}
+
+# The tolerance of a changed effect is the smallest any rule allows.
+tolerance_part(qs) := {"tolerance_percent": min(ts)} if {
+	ts := [t | some a in qs; t := object.get(a, "tolerance_percent", null); is_number(t)]
+	count(ts) > 0
 } else := {}
 
 # Masks of all rules in force and all masks in force apply together (rules

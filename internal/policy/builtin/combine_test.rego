@@ -86,6 +86,23 @@ test_approvals_owner_mode_expires_combine if {
 	d.approvals == {"count": 1, "distinct_groups": false, "required_groups": [], "owner_counts": true, "mode": "defer", "expires": "30m"}
 }
 
+test_approvals_smallest_tolerance if {
+	d := decide(select_in_dev, {
+		"one": {"action": "approve", "approvals": {"tolerance_percent": 10}},
+		"two": {"action": "approve", "approvals": {"tolerance_percent": 2.5}},
+		"three": {"action": "approve"},
+	}, set())
+	d.approvals.tolerance_percent == 2.5
+}
+
+test_approvals_tolerance_checked if {
+	every bad in [-1, 101, "10%"] {
+		d := decide(select_in_dev, {"x": {"action": "approve", "approvals": {"tolerance_percent": bad}}}, set())
+		d.action == "deny"
+		contains(d.reason, "tolerance_percent")
+	}
+}
+
 test_approvals_owner_counts_only_if_every_rule_lets_it if {
 	d := decide(select_in_dev, {
 		"one": {"action": "approve", "approvals": {"owner_counts": true}},
