@@ -426,6 +426,25 @@ func (s *Store) redeem(ctx context.Context, ids []string, requester, datastore s
 	return nil, ErrNoGrant
 }
 
+// Release gives back the run a Redeem of id took, when the statement did
+// not run after all (its audit record could not be written): a one-time
+// grant is approved again, a window's run is not counted.
+func (s *Store) Release(ctx context.Context, id string) error {
+	return s.update(ctx, normID(id), func(x *Request) (bool, error) {
+		switch {
+		case x.Uses == 0:
+			return false, nil
+		case x.State == Used && x.GrantUntil.IsZero():
+			x.State = Approved
+		case x.State == Approved && !x.GrantUntil.IsZero():
+		default:
+			return false, nil
+		}
+		x.Uses--
+		return true, nil
+	})
+}
+
 // Wait returns request id once it is no longer pending (as it then is), or
 // ctx's error. It wakes at the request's expiry to expire it.
 func (s *Store) Wait(ctx context.Context, id string) (*Request, error) {

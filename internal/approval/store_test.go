@@ -212,6 +212,36 @@ func TestStoreGrantWindow(t *testing.T) {
 	}
 }
 
+// A run that did not happen after all (its audit record failed) gives its
+// grant back.
+func TestStoreRelease(t *testing.T) {
+	ctx := context.Background()
+	s, c, r := storeWithRequest(t)
+	if _, err := s.Vote(ctx, r.ID, bob, true, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Redeem(ctx, agent.Name, "shop", del); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx, strings.ToLower(r.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Redeem(ctx, agent.Name, "shop", del); err != nil || got.State != Used || got.Uses != 1 {
+		t.Fatalf("the released one-time grant: %+v, %v", got, err)
+	}
+	// Nothing to give back: no change.
+	other := newRequest(c, Quorum{Count: 1})
+	if err := s.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, other.ID); got.State != Pending || got.Uses != 0 {
+		t.Errorf("releasing a pending request: %s, %d uses", got.State, got.Uses)
+	}
+}
+
 func TestStoreRedeemRequest(t *testing.T) {
 	ctx := context.Background()
 	s, c, r := storeWithRequest(t)

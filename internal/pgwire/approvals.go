@@ -136,6 +136,7 @@ func (ss *session) runApproved(v *verdict, r *approval.Request) {
 	v.decision.Reason = fmt.Sprintf("approved in %s by %s", r.ID, strings.Join(r.Approvers(), ", "))
 	v.approval = audit.Approval{Request: r.ID, State: string(r.State)}
 	v.refusal = nil
+	v.redeemed = true
 	if r.Effect != nil && r.GrantUntil.IsZero() {
 		// (A one-time approval is of the effect its approvers saw; a
 		// window lets the statement run again and again, to varying
@@ -144,6 +145,20 @@ func (ss *session) runApproved(v *verdict, r *approval.Request) {
 		v.decision.Reason += "; its preview " + r.Effect.Summary
 	}
 	ss.srv.log.Info("approved statement runs", "identity", ss.id.Name, "datastore", ss.ds.Name, "request", r.ID, "uses", r.Uses)
+}
+
+// releaseGrant gives back the run of a grant v took, when v does not run
+// after all (its audit record could not be written).
+func (ss *session) releaseGrant(v *verdict) {
+	if !v.redeemed {
+		return
+	}
+	v.redeemed = false
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ss.srv.opts.Approvals.Release(ctx, v.approval.Request); err != nil {
+		ss.srv.log.Error("cannot give back an approval's run", "request", v.approval.Request, "err", err)
+	}
 }
 
 // approvalsUnavailable refuses v: its approvals could not be read or

@@ -45,6 +45,7 @@ const checkPoll = 50 * time.Millisecond
 func (ss *session) runChecked(ctx context.Context, out, raw []byte, v *verdict, text string) ([]byte, step, *pgError) {
 	seqs, err := ss.recordStatements(v, true)
 	if err != nil {
+		ss.releaseGrant(v)
 		v.refusal = errAuditUnavailable
 		return ss.runOrRefuse(out, raw, v, false)
 	}
@@ -71,6 +72,7 @@ func (ss *session) runChecked(ctx context.Context, out, raw []byte, v *verdict, 
 func (ss *session) executeChecked(ctx context.Context, out []byte, portal string, v *verdict) ([]byte, step, *pgError) {
 	seqs, err := ss.recordStatements(v, true)
 	if err != nil {
+		ss.releaseGrant(v)
 		return ss.refuseMessage(out, errAuditUnavailable), stepOn, nil
 	}
 	msgs, _ := (&pgproto3.Execute{Portal: portal}).Encode(nil)

@@ -38,6 +38,9 @@ type verdict struct {
 	approve bool
 	// approval: the request it waits for or runs under, for its record.
 	approval audit.Approval
+	// redeemed: it runs under a grant it has taken a run of; if it does not
+	// run after all, the run is given back (releaseGrant).
+	redeemed bool
 	// check: it runs approved, and the rows it affects must stay within
 	// what its approvers saw (effect_check.go).
 	check *approval.Effect

@@ -236,6 +236,7 @@ func (ss *session) runOrRefuse(out, raw []byte, v *verdict, quick bool) ([]byte,
 		var err error
 		if seqs, err = ss.recordStatements(v, durable); err != nil {
 			perr = errAuditUnavailable
+			ss.releaseGrant(v)
 		}
 	}
 	if perr == nil { // (its duration starts now, as it leaves for the upstream)
