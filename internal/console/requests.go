@@ -37,6 +37,9 @@ func RequestEvent(r *approval.Request) audit.Event {
 	switch r.State {
 	case approval.Pending:
 		ev.Reason = "needs " + r.Quorum.Describe() + " by " + r.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z") + " (" + string(r.Mode) + " mode)"
+		if r.Effect != nil {
+			ev.Reason += "; its preview " + r.Effect.Summary
+		}
 	case approval.Approved:
 		ev.Reason = "approved by " + strings.Join(r.Approvers(), ", ")
 		if !r.GrantUntil.IsZero() {

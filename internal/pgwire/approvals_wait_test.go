@@ -282,6 +282,9 @@ func testApprovalsWaitMode(t *testing.T, relay pgwire.Relay) {
 	for _, ev := range evs {
 		if ev.Type == audit.TypeApprovalRequest && ev.Identity.Name == bob && ev.Session != "" && ev.Datastore == "shop" && ev.Statement.Text == "" {
 			lives[ev.Approval.Request] = strings.TrimPrefix(strings.TrimPrefix(lives[ev.Approval.Request], ev.Approval.State), " ")
+			if ev.Approval.Request == id && ev.Approval.State == "pending" && !strings.HasSuffix(ev.Reason, "; its preview updates 1 row in public.orders") {
+				t.Errorf("the request's record does not say its effect: %q", ev.Reason)
+			}
 		}
 	}
 	for id, rest := range lives {
