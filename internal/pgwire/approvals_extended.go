@@ -29,8 +29,9 @@ import (
 //     parsed under a fresh private name and the client's portal bound to
 //     it. Refused, a failing Parse stands for the Bind: the server skips
 //     the rest of the batch, and no portal of it ever exists.
-//   - Once the batch's Sync is forwarded, dbward closes its private
-//     statements (closing a statement closes its portals too).
+//   - dbward closes its private statement right after the portal's first
+//     Execute (the portal lives on without it), and again once the batch's
+//     Sync is forwarded, in case an error made the server skip that Close.
 //
 // Names beginning with privatePrefix are dbward's: a client that names one,
 // in a message or in SQL, is refused.
@@ -50,6 +51,9 @@ type pendingApproval struct {
 	params  []approval.Param // its bound values
 	bindOK  bool             // its Bind could be read
 	settled bool             // an Execute of it was settled (ran approved, or was refused)
+	// priv: the private statement it is bound to, closed right after its
+	// first Execute (the portal lives on without it).
+	priv string
 }
 
 // privateName is a fresh name the client cannot guess.
@@ -204,8 +208,22 @@ func (ss *session) bindPending(ctx context.Context, out, raw []byte, portal, stm
 	out = append(out, rb...)
 	ss.flight.forwardedBind(portal)
 	ss.flight.hidePrivate(priv, stmt)
-	ss.cleanup = append(ss.cleanup, priv)
+	ss.cleanup = append(ss.cleanup, priv) // (in case an error skips the Close after its Execute)
+	bound.pending.priv = priv
 	return out, nil
+}
+
+// closeAfterExecute appends, after the first Execute of a portal bound to
+// a private statement, the Close of that statement: nothing the client
+// sends later can then reach it, even by a name it learnt.
+func (ss *session) closeAfterExecute(out []byte, p *parsedStmt) []byte {
+	if p == nil || p.pending == nil || p.pending.priv == "" {
+		return out
+	}
+	out = appendNamed(out, 'C', 'S', p.pending.priv)
+	ss.flight.forwardedInternal('C', "")
+	p.pending.priv = ""
+	return out
 }
 
 // errBindWithoutExecute is what a client gets for a Bind of a statement

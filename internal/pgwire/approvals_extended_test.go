@@ -82,6 +82,20 @@ func testApprovalsExtendedProtocol(t *testing.T, relay pgwire.Relay) {
 			t.Fatalf("run %d of the prepared statement in the window: %v", i+1, err)
 		}
 	}
+	// dbward's private statement is gone as soon as the approved Execute
+	// has run: a statement later in the same batch cannot find it.
+	batch := &pgx.Batch{}
+	batch.Queue("del", 4)
+	batch.Queue("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'dbward%'")
+	br := c.SendBatch(ctx, batch)
+	if _, err := br.Exec(); err != nil {
+		t.Fatalf("the approved run in a batch: %v", err)
+	}
+	var privates int64
+	if err := br.QueryRow().Scan(&privates); err != nil || privates != 0 {
+		t.Fatalf("after the approved Execute the batch sees %d private statements (%v)", privates, err)
+	}
+	br.Close()
 	// The unnamed statement, parsed again for each run, values in text
 	// (QueryExecModeExec). (The values are compared as sent: 4 in text is
 	// not 4 in binary, and asks again.)

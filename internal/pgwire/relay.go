@@ -168,10 +168,17 @@ func (ss *session) fromClient(ctx context.Context, out []byte, typ byte, raw []b
 			out = appendDescribePortal(out, portal)
 			ss.flight.forwardedDescribe('P', portal, true)
 		}
+		var st step
+		var perr *pgError
 		if v.check != nil && v.refusal == nil {
-			return ss.executeChecked(ctx, out, portal, &v)
+			out, st, perr = ss.executeChecked(ctx, out, portal, &v)
+		} else {
+			out, st, perr = ss.runOrRefuse(out, raw, &v, quick)
 		}
-		return ss.runOrRefuse(out, raw, &v, quick)
+		if st == stepOn && perr == nil {
+			out = ss.closeAfterExecute(out, ss.portals[portal])
+		}
+		return out, st, perr
 	case 'C':
 		if kind, name, ok := closeTarget(raw); ok && kind == 'S' {
 			if isPrivate(name) {
