@@ -42,6 +42,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			if _, err := c.conn.Prepare(ctx, "q", "SELECT name FROM customers WHERE id = $1", nil); err != nil {
 				b.Fatal(err)
 			}
+			defer c.conn.Deallocate(ctx, "q") // (-count runs it again)
 			args := [][]byte{[]byte("7")}
 			for b.Loop() {
 				if err := c.conn.ExecPrepared(ctx, "q", args, nil, nil).Read().Err; err != nil {
