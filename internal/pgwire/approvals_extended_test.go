@@ -279,3 +279,30 @@ func backendErrors(t *testing.T, raw []byte) (codes []string, last string) {
 		}
 	}
 }
+
+// An approved portal runs its statement once, however many Executes of it
+// follow in the batch: the server refuses to run a finished portal again
+// (55000), which fails the batch as it would on a direct connection.
+func TestApprovalsExtendedPortalRunsOnce(t *testing.T) {
+	ctx := context.Background()
+	e, store, _, _ := startApprovals(t, pgwire.RelayLoop)
+	const first = "DELETE FROM orders WHERE id IN (SELECT min(id) FROM orders)"
+	msgs := []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "d", Query: first},
+		&pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "d"},
+		&pgproto3.Execute{Portal: "p"}, &pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{}}
+	got := e.exchange(t, 1, msgs...)
+	id := requestID.FindSubmatch(got)
+	if id == nil {
+		t.Fatalf("no request in %q", got)
+	}
+	if _, err := store.Vote(ctx, string(id[1]), dora, true, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	got = e.exchange(t, 1, msgs...)
+	if codes, _ := backendErrors(t, got); bytes.Count(got, []byte("DELETE 1\x00")) != 1 || len(codes) != 1 || codes[0] != "55000" {
+		t.Fatalf("the approved portal executed twice: %q", got)
+	}
+	if n := e.count(t, "shop_prod", "SELECT count(*) FROM orders"); n != 200 {
+		t.Fatalf("the failed batch left %d orders", n)
+	}
+}
