@@ -20,10 +20,15 @@ const endTimeout = 5 * time.Second
 // begin opens the dry run's transaction under its timeouts. SET LOCAL
 // keeps them to the transaction, so the connection is as it was after.
 // idle_in_transaction_session_timeout ends the session if dbward stalls
-// between two statements, so locks taken are never held for long.
+// between two statements, so locks taken are never held for long; it is
+// never under idleFloor, or a tiny statement timeout would have it end the
+// session in the ordinary gap between two of the dry run's statements.
+// idleFloor is the least idle-in-transaction timeout a dry run sets.
+const idleFloor = 5 * time.Second
+
 func begin(ctx context.Context, conn *pgconn.PgConn, o Options) error {
 	_, err := conn.Exec(ctx, fmt.Sprintf("BEGIN; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d; SET LOCAL idle_in_transaction_session_timeout = %d; SAVEPOINT %s",
-		millis(o.StatementTimeout), millis(o.LockTimeout), millis(2*o.StatementTimeout), savepoint)).ReadAll()
+		millis(o.StatementTimeout), millis(o.LockTimeout), millis(max(2*o.StatementTimeout, idleFloor)), savepoint)).ReadAll()
 	return err
 }
 
