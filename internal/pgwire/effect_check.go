@@ -34,8 +34,8 @@ type checkResult struct {
 	failed bool // the statement failed by itself: nothing to check
 }
 
-// checkTimeout bounds the wait for a checked statement's end that never
-// comes (the session ends).
+// checkPoll is how often a wait for a checked statement's end looks for
+// the session having ended (then the end never comes).
 const checkPoll = 50 * time.Millisecond
 
 // runChecked forwards a Query, judged as v, whose approval has a preview:

@@ -53,7 +53,7 @@ func (ss *session) previewEffect(ctx context.Context, v *verdict, st approval.St
 	}
 	out := &approval.Effect{Summary: e.Summary(), Command: e.Command, Table: e.Table, Rows: e.Rows,
 		Columns: e.Columns, Before: e.Before, After: e.After, Note: e.Note}
-	if err := ss.maskSample(ctx, out); err != nil {
+	if err := ss.maskSample(ctx, out, e.Schema, e.Name); err != nil {
 		ss.srv.log.Error("preview sample cannot be masked; left out", "datastore", ss.ds.Name, "err", err)
 		out.Before, out.After = nil, nil
 		out.Note = strings.TrimSpace(out.Note + " The sample is left out: dbward could not read which columns are sensitive.")
@@ -89,7 +89,7 @@ func previewParams(st approval.Statement) (values [][]byte, types []uint32, form
 // sensitive is withheld from every approver.
 // (Approvers differ and a request is stored once, so the sample is masked
 // as strictly as any of them could be.)
-func (ss *session) maskSample(ctx context.Context, e *approval.Effect) error {
+func (ss *session) maskSample(ctx context.Context, e *approval.Effect, schema, table string) error {
 	if len(e.Before) == 0 && len(e.After) == 0 {
 		return nil
 	}
@@ -100,12 +100,8 @@ func (ss *session) maskSample(ctx context.Context, e *approval.Effect) error {
 	if cls == nil || !cls.Any() {
 		return nil
 	}
-	schema, table, ok := strings.Cut(e.Table, ".")
-	if !ok {
-		schema, table = "public", e.Table
-	}
 	sensitive := map[string]bool{}
-	for _, src := range cls.TablesRead([][2]string{{unquote(schema), unquote(table)}}) {
+	for _, src := range cls.TablesRead([][2]string{{schema, table}}) {
 		if src.Class != "" || src.Unknown {
 			sensitive[src.Column[strings.LastIndexByte(src.Column, '.')+1:]] = true
 		}
@@ -125,11 +121,4 @@ func (ss *session) maskSample(ctx context.Context, e *approval.Effect) error {
 		}
 	}
 	return nil
-}
-
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
-	}
-	return strings.ToLower(s)
 }

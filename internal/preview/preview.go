@@ -23,7 +23,9 @@ type Effect struct {
 	// Table is the target, schema-qualified, each part quoted where SQL
 	// needs it: public.orders, public."Orders".
 	Table string
-	Rows  int64 // the rows it affects, as its command tag counts them
+	// Schema and Name are the target's, unquoted, as the catalog has them.
+	Schema, Name string
+	Rows         int64 // the rows it affects, as its command tag counts them
 	// Columns name the sample's values: the target's columns.
 	Columns []string
 	// Before holds up to SampleRows rows as they were (DELETE, UPDATE),
@@ -79,7 +81,7 @@ func Run(ctx context.Context, conn *pgconn.PgConn, text string, params [][]byte,
 	}
 	d.oids = desc.ParamOIDs
 	e := &Effect{Command: p.command, Note: p.note}
-	if e.Table, err = d.qualified(p.target); err != nil {
+	if e.Table, e.Schema, e.Name, err = d.qualified(p.target); err != nil {
 		return nil, d.failed(err)
 	}
 	if p.count != "" {
@@ -188,17 +190,18 @@ func (d *dryRun) unsample(e *Effect, refusal error) error {
 }
 
 // qualified is the target's name with its schema, as the server resolves
-// target (with the session's search_path, as the statement does).
-func (d *dryRun) qualified(target string) (string, error) {
-	r := d.conn.ExecParams(d.ctx, "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+// target (with the session's search_path, as the statement does): quoted
+// where SQL needs it, and its two parts as they are.
+func (d *dryRun) qualified(target string) (quoted, schema, name string, _ error) {
+	r := d.conn.ExecParams(d.ctx, "SELECT format('%I.%I', n.nspname, c.relname), n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
 		[][]byte{[]byte(target)}, nil, nil, nil).Read()
 	if r.Err != nil {
-		return "", r.Err
+		return "", "", "", r.Err
 	}
 	if len(r.Rows) == 0 {
-		return "", fmt.Errorf("relation %s does not exist", target)
+		return "", "", "", fmt.Errorf("relation %s does not exist", target)
 	}
-	return string(r.Rows[0][0]), nil
+	return string(r.Rows[0][0]), string(r.Rows[0][1]), string(r.Rows[0][2]), nil
 }
 
 // texts copies rows' values from column skip on.
