@@ -358,9 +358,12 @@ func (f *inflight) hidePrivate(priv, name string) {
 // unprivate rewrites the names of private statements an ErrorResponse or
 // NoticeResponse tells, to the client's names for them.
 func (f *inflight) unprivate(raw []byte) []byte {
+	if !bytes.Contains(raw, []byte(privatePrefix)) { // (almost always: no lock taken)
+		return raw
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.private) == 0 || !bytes.Contains(raw, []byte(privatePrefix)) {
+	if len(f.private) == 0 {
 		return raw
 	}
 	out := raw
